@@ -1,0 +1,115 @@
+namespace SharedLog.Layout;
+
+/// <summary>
+/// The segmented log's parameters, hot counters and segment slots. Slot <c>g % SlotCount</c> holds generation
+/// <c>g</c>; readers pin a suffix of generations, so the oldest slot is always the first to become free.
+/// </summary>
+/// <remarks><code>
+///   0                   1                   2                   3
+///   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+///  +---------------------------------------------------------------+  in line 0 of FileLayout (written once)
+///  |                     Segment Capacity (records)                |  56
+///  +---------------------------------------------------------------+
+///  |                     Segment Bytes (data per segment)          |  60
+///  +---------------------------------------------------------------+
+///  |                     Slot Count                                |  64
+///  +---------------------------------------------------------------+
+///  |                     Spare Segments                            |  68
+///  +---------------------------------------------------------------+
+///  |                     Retained Capacity (8 bytes)               |  72
+///  +---------------------------------------------------------------+
+///  |                     Slot Stride (8 bytes)                     |  80
+///  +---------------------------------------------------------------+
+///  |                     Retained Segments                         |  88
+///  +---------------------------------------------------------------+  hot line 0 (writer, release)
+///  |                     Head Generation (8 bytes)                 |  256
+///  +---------------------------------------------------------------+
+///  |                     Oldest Generation (8 bytes)               |  264
+///  +---------------------------------------------------------------+
+/// </code>
+/// Head Generation is published (release) after the new head slot is initialised; readers acquire it before
+/// touching that slot. Oldest Generation is raised (release, then a full fence) before the writer scans reader
+/// pins to reuse a slot; a reader stores its pin, fences, and re-reads it (a Dekker handshake).
+/// </remarks>
+internal static class LogLayout
+{
+    public const int SegmentCapacityOffset = 56;
+    public const int SegmentBytesOffset = 60;
+    public const int SlotCountOffset = 64;
+    public const int SpareSegmentsOffset = 68;
+    public const int RetainedCapacityOffset = 72;
+    public const int SlotStrideOffset = 80;
+    public const int RetainedSegmentsOffset = 88;
+
+    public const int HeadGenerationOffset = 256;
+    public const int OldestGenerationOffset = 264;
+
+    public const int MaxSegmentCapacity = 1 << 24;
+    public const int MaxSegmentBytes = 1 << 30;
+    public const int MaxSlotCount = 1 << 16;
+}
+
+/// <summary>The header of a segment slot, followed by its record index and its data.</summary>
+/// <remarks><code>
+///   0                   1                   2                   3
+///   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+///  +---------------------------------------------------------------+
+///  |  Generation (writer; -1 while the slot is being reused)       |  0
+///  +---------------------------------------------------------------+
+///  |  First Sequence (writer, before Generation is published)      |  8
+///  +---------------------------------------------------------------+
+///  |  Record Count (writer, release after each record; readers     |  16
+///  |  acquire it before reading index entries and records)         |
+///  +---------------------------------------------------------------+
+///  |  reserved to 128                                              |  20
+///  +---------------------------------------------------------------+
+///  |  Record Index: SegmentCapacity x int32 data offsets           |  128
+///  +---------------------------------------------------------------+
+///  |  Data: SegmentBytes, records 8-byte aligned                   |  IndexOffset + align128(4 x capacity)
+///  +---------------------------------------------------------------+
+/// </code>
+/// Seqlock rule: the writer sets Generation to -1 with a full fence before it overwrites anything in a reused slot,
+/// so a reader that re-reads the generation after reading (load fence between) knows whether its bytes were intact.
+/// </remarks>
+internal static class SegmentLayout
+{
+    public const int GenerationOffset = 0;
+    public const int FirstSequenceOffset = 8;
+    public const int RecordCountOffset = 16;
+    public const int HeaderLength = 128;
+    public const int IndexOffset = HeaderLength;
+    public const int IndexEntryLength = 4;
+
+    public const long ReusingGeneration = -1;
+
+    public static long DataOffset(int segmentCapacity) => IndexOffset + AlignUp((long)segmentCapacity * IndexEntryLength, 128);
+
+    public static long Stride(int segmentCapacity, int segmentBytes) => AlignUp(DataOffset(segmentCapacity) + segmentBytes, 128);
+
+    public static long AlignUp(long value, long alignment) => (value + alignment - 1) & ~(alignment - 1);
+}
+
+/// <summary>A record inside a segment's data: an 8-byte header and the payload, padded to 8 bytes.</summary>
+/// <remarks><code>
+///   0                   1                   2                   3
+///   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+///  +---------------------------------------------------------------+
+///  |  Length = 8 + payload length (written last, release: commit) |  0
+///  +---------------------------------------------------------------+
+///  |  Type Id (user-defined)                                       |  4
+///  +---------------------------------------------------------------+
+///  |  Payload ... padded to a multiple of 8                        |  8
+///  +---------------------------------------------------------------+
+/// </code>
+/// A length of 0 is "not committed". Before committing a record the writer zeroes the length word of the next
+/// record position, so a recovering writer finds the end of committed records by scanning lengths.
+/// </remarks>
+internal static class RecordLayout
+{
+    public const int LengthOffset = 0;
+    public const int TypeIdOffset = 4;
+    public const int HeaderLength = 8;
+    public const int Alignment = 8;
+
+    public static int AlignedLength(int payloadLength) => (HeaderLength + payloadLength + Alignment - 1) & ~(Alignment - 1);
+}

@@ -1,0 +1,357 @@
+using System.Runtime.CompilerServices;
+using SharedLog.Layout;
+using SharedLog.Log;
+using SharedLog.Memory;
+using SharedLog.Platform;
+using SharedLog.Readers;
+using SharedLog.Waiting;
+
+namespace SharedLog;
+
+/// <summary>
+/// A tailing cursor over a <see cref="SegmentedLog"/>, in this or any other process. Not thread-safe: one thread
+/// reads at a time.
+/// </summary>
+/// <remarks>
+/// Design: the reader owns one reader slot and pins the generation of the segment it reads. It moves the pin only
+/// forward, with a release store, as it crosses into the next segment (the old pin protected the new segment too, so
+/// there is no window). Records are read in place; the record last returned is validated at the next call (or by
+/// <see cref="Validate"/>): a load fence, then the slot's generation is re-read. If the writer reused the slot
+/// (it sets the generation to -1 with a full fence before overwriting anything), the record and everything up to
+/// the oldest retained record count in <see cref="LostCount"/>, and the reader re-arms its slot and resumes there.
+/// </remarks>
+public sealed unsafe class LogReader : IDisposable
+{
+    private readonly SegmentedLog _owner;
+    private readonly LogFile _log;
+    private readonly int _slotIndex;
+    private readonly long _slotOwner;
+    private readonly object _heartbeat;
+    private readonly byte* _readerSlot;
+    private long _generation;
+    private byte* _slot;
+    private int _index;
+    private long _nextSequence;
+    private long _lost;
+    private bool _holding;
+    private bool _disposed;
+
+    internal LogReader(SegmentedLog owner, LogFile log, ReadFrom from)
+    {
+        _owner = owner;
+        _log = log;
+        log.Region.AddRef();
+        try
+        {
+            _slotIndex = log.Readers.Claim(ReaderSlotLayout.RoleReader, out _slotOwner);
+        }
+        catch
+        {
+            log.Region.Release();
+            throw;
+        }
+
+        _readerSlot = log.Readers.Slot(_slotIndex);
+        _heartbeat = Heartbeat.Register(log.Region, log.Readers.SlotOffset(_slotIndex), _slotOwner);
+        ReaderTable.Activate(_readerSlot);
+        if (from == ReadFrom.Oldest)
+        {
+            ResumeAtOldest();
+            _lost = 0;
+        }
+        else
+        {
+            StartAtLatest();
+        }
+    }
+
+    /// <summary>The sequence number of the next record <see cref="TryRead"/> returns.</summary>
+    public long NextSequence => _nextSequence;
+
+    /// <summary>Records this reader lost because the writer overwrote them before they were read (or while one was held).</summary>
+    public long LostCount => _lost;
+
+    /// <summary>The reader-table slot this reader occupies (for diagnostics).</summary>
+    public int SlotIndex => _slotIndex;
+
+    /// <summary>
+    /// Returns the next record, or false when the reader has caught up with the writer. The record's payload is in
+    /// place and valid until the next call on this reader.
+    /// </summary>
+    public bool TryRead(out LogRecord record)
+    {
+        ThrowIfDisposed();
+        if (_holding)
+        {
+            _holding = false;
+            if (!IsIntact())
+            {
+                _lost++;
+                ResumeAtOldest();
+            }
+        }
+
+        for (int attempt = 0; attempt < 1024; attempt++)
+        {
+            int count = _log.ReadCount(_slot);
+            if (_index < count)
+            {
+                if (_log.TryLocate(_slot, _index, out byte* bytes, out int payloadLength) && IsIntact())
+                {
+                    record = new LogRecord(_nextSequence, *(int*)(bytes + RecordLayout.TypeIdOffset), new ReadOnlySpan<byte>(bytes + RecordLayout.HeaderLength, payloadLength));
+                    _index++;
+                    _nextSequence++;
+                    _holding = true;
+                    return true;
+                }
+
+                CorruptOrLapped();
+                continue;
+            }
+
+            // Acquire: pairs with the release of HeadGeneration in LogWriter.Roll; a newer head means this segment is sealed.
+            if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation || _log.ReadCount(_slot) > _index)
+            {
+                if (!IsIntact())
+                {
+                    CorruptOrLapped();
+                    continue;
+                }
+
+                record = default;
+                return false;
+            }
+
+            NextSegment();
+        }
+
+        throw new SharedLogException($"The reader of '{_log.FilePath}' could not keep up: it was lapped 1024 times in one call. Use a larger log or a faster reader.");
+    }
+
+    /// <summary>
+    /// True when the record last returned by <see cref="TryRead"/> was not overwritten while it was held. When false,
+    /// that record counts in <see cref="LostCount"/> and the reader resumes at the oldest retained record.
+    /// </summary>
+    public bool Validate()
+    {
+        ThrowIfDisposed();
+        if (!_holding)
+        {
+            return true;
+        }
+
+        if (IsIntact())
+        {
+            return true;
+        }
+
+        _holding = false;
+        _lost++;
+        ResumeAtOldest();
+        return false;
+    }
+
+    /// <summary>Whether a record is available now.</summary>
+    public bool HasData
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _log.ReadCount(_slot) > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !IsIntact();
+        }
+    }
+
+    /// <summary>Waits until a record is available or the timeout passes. True when data is available.</summary>
+    public bool Wait(TimeSpan timeout)
+    {
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : ProcessIdentity.NowMs + (long)timeout.TotalMilliseconds;
+        var backoff = default(Backoff);
+        while (!HasData)
+        {
+            if (_owner.IsDisposed || ProcessIdentity.NowMs >= deadline)
+            {
+                return HasData;
+            }
+
+            backoff.Pause();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Completes true when a record is available, false when this reader or its log is disposed while waiting;
+    /// throws <see cref="OperationCanceledException"/> on cancellation.
+    /// </summary>
+    public ValueTask<bool> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        int state = Probe();
+        return state != 0 ? new ValueTask<bool>(state > 0) : AsyncPolling.WaitAsync(Probe, cancellationToken);
+    }
+
+    private int Probe() => _disposed || _owner.IsDisposed ? -1 : HasData ? 1 : 0;
+
+    /// <summary>Gives the reader slot back.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Heartbeat.Unregister(_heartbeat);
+        _log.Readers.Release(_slotIndex, _slotOwner);
+        _log.Region.Release();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsIntact()
+    {
+        // Load fence: the record's bytes were read before the generation is re-read (seqlock); pairs with the full
+        // fence after the writer marks a slot as being reused in LogWriter.Roll.
+        Atomic.LoadFence();
+        return Atomic.ReadAcquire(LogFile.GenerationOf(_slot)) == _generation;
+    }
+
+    private void NextSegment()
+    {
+        _generation++;
+        _slot = _log.Slot(_generation);
+        _index = 0;
+
+        // Release: moving the pin forward is always safe (the old pin covered this generation too).
+        Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), _generation);
+        if (ReaderTable.IsEvicted(_readerSlot))
+        {
+            ReaderTable.Activate(_readerSlot);
+        }
+
+        if (!IsIntact())
+        {
+            CorruptOrLapped();
+            return;
+        }
+
+        long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(_slot));
+        if (first != _nextSequence)
+        {
+            if (!IsIntact())
+            {
+                CorruptOrLapped();
+                return;
+            }
+
+            ThrowHelper.ThrowCorrupt(_log.FilePath, $"segment {_generation} starts at sequence {first}, expected {_nextSequence}");
+        }
+    }
+
+    /// <summary>The slot's bytes did not describe a record: overwritten under us (resume) or corrupt (throw).</summary>
+    private void CorruptOrLapped()
+    {
+        if (IsIntact())
+        {
+            ThrowHelper.ThrowCorrupt(_log.FilePath, $"record {_index} of segment {_generation} has an invalid offset or length");
+        }
+
+        ResumeAtOldest();
+    }
+
+    /// <summary>Re-arms the slot, pins the oldest retained generation and counts what was skipped.</summary>
+    private void ResumeAtOldest()
+    {
+        ReaderTable.Activate(_readerSlot);
+        for (int attempt = 0; attempt < 1024; attempt++)
+        {
+            long generation = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
+            byte* slot = _log.Slot(generation);
+            long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
+            Atomic.LoadFence();
+            if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation)
+            {
+                continue;
+            }
+
+            if (_slot != null && first < _nextSequence)
+            {
+                // Our position is still retained (the pin was lost, not the data): never go back.
+                SeekWithin(generation, _nextSequence);
+                return;
+            }
+
+            if (_slot != null && first > _nextSequence)
+            {
+                _lost += first - _nextSequence;
+                Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.LostCountOffset), _lost);
+            }
+
+            _generation = generation;
+            _slot = slot;
+            _index = 0;
+            _nextSequence = first;
+            return;
+        }
+
+        throw new SharedLogException($"The reader of '{_log.FilePath}' could not find a stable oldest segment; the writer is reusing segments faster than they can be pinned.");
+    }
+
+    /// <summary>Positions at <paramref name="sequence"/>, which lies in or after <paramref name="fromGeneration"/>.</summary>
+    private void SeekWithin(long fromGeneration, long sequence)
+    {
+        long head = Atomic.ReadAcquire(_log.HeadGeneration);
+        for (long g = fromGeneration; g <= head; g++)
+        {
+            byte* slot = _log.Slot(g);
+            long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
+            int count = _log.ReadCount(slot);
+            if (sequence < first + count || g == head)
+            {
+                _generation = g;
+                _slot = slot;
+                _index = (int)Math.Clamp(sequence - first, 0, count);
+                _nextSequence = first + _index;
+                Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), g);
+                return;
+            }
+        }
+    }
+
+    private void StartAtLatest()
+    {
+        for (int attempt = 0; attempt < 1024; attempt++)
+        {
+            long head = Atomic.ReadAcquire(_log.HeadGeneration);
+            long pinned = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, head);
+            byte* slot = _log.Slot(pinned);
+            int count = _log.ReadCount(slot);
+            long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
+            Atomic.LoadFence();
+            if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != pinned)
+            {
+                continue;
+            }
+
+            _generation = pinned;
+            _slot = slot;
+            _index = count;
+            _nextSequence = first + count;
+            return;
+        }
+
+        throw new SharedLogException($"The reader of '{_log.FilePath}' could not find a stable head segment.");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowDisposed(nameof(LogReader));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Runtime.CompilerServices;
+
+namespace SharedLog.Memory;
+
+/// <summary>
+/// Memory ordering over raw pointers into a mapping, named by what each operation does.
+/// Every <see cref="WriteRelease(long*, long)"/> is paired with a <see cref="ReadAcquire(long*)"/>
+/// at the reading side; call sites say which pair they belong to.
+/// </summary>
+internal static unsafe class Atomic
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long ReadAcquire(long* address) => Volatile.Read(ref *address);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ReadAcquire(int* address) => Volatile.Read(ref *address);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteRelease(long* address, long value) => Volatile.Write(ref *address, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteRelease(int* address, int value) => Volatile.Write(ref *address, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long CompareExchange(long* address, long value, long comparand)
+        => Interlocked.CompareExchange(ref *address, value, comparand);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int CompareExchange(int* address, int value, int comparand)
+        => Interlocked.CompareExchange(ref *address, value, comparand);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long GetAndAdd(long* address, long delta) => Interlocked.Add(ref *address, delta) - delta;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GetAndAdd(int* address, int delta) => Interlocked.Add(ref *address, delta) - delta;
+
+    /// <summary>Full two-way fence: orders earlier stores before later loads (Dekker-style handshakes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FullFence() => Interlocked.MemoryBarrier();
+
+    /// <summary>Orders earlier loads before later loads: the seqlock re-check after reading data.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadFence() => Volatile.ReadBarrier();
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace SharedLog.Platform;
+
+/// <summary>What the OS can tell about the owner of a lease or reader slot.</summary>
+internal enum Liveness
+{
+    /// <summary>The process exists and, where it can be checked, started when the owner recorded.</summary>
+    Alive,
+
+    /// <summary>No such process, or its pid was reused by a process with another start time.</summary>
+    Dead,
+
+    /// <summary>The OS cannot tell (another pid namespace): fall back to the heartbeat.</summary>
+    Unknown,
+}
+
+/// <summary>
+/// This process's identity (pid, start time, pid namespace) and liveness checks of others. On Linux the start
+/// time is field 22 of <c>/proc/PID/stat</c> (clock ticks since boot), which tells a reused pid from its first
+/// owner; the pid namespace inode tells whether a recorded pid means anything here.
+/// </summary>
+internal static class ProcessIdentity
+{
+    private static readonly long s_startTime = ReadStartTime(Environment.ProcessId) ?? 0;
+    private static readonly long s_pidNamespace = ReadPidNamespace();
+
+    public static int Pid => Environment.ProcessId;
+
+    public static long StartTime => s_startTime;
+
+    public static long PidNamespace => s_pidNamespace;
+
+    /// <summary>Monotonic milliseconds, the same clock in every process of the machine.</summary>
+    public static long NowMs => Environment.TickCount64;
+
+    /// <summary>Whether <paramref name="pid"/>, recorded with <paramref name="startTime"/> in <paramref name="pidNamespace"/>, still runs.</summary>
+    /// <param name="pid">The recorded pid.</param>
+    /// <param name="startTime">The recorded start time, or 0 when it is not known yet.</param>
+    /// <param name="pidNamespace">The recorded pid namespace inode, or 0 when unknown.</param>
+    public static Liveness Check(int pid, long startTime, long pidNamespace)
+    {
+        if (pid <= 0)
+        {
+            return Liveness.Dead;
+        }
+
+        if (pidNamespace != 0 && s_pidNamespace != 0 && pidNamespace != s_pidNamespace)
+        {
+            return Liveness.Unknown;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            if (!Directory.Exists("/proc/self"))
+            {
+                return Liveness.Unknown;
+            }
+
+            long? actual = ReadStartTime(pid);
+            if (actual is null)
+            {
+                return Liveness.Dead;
+            }
+
+            return startTime != 0 && actual.Value != startTime ? Liveness.Dead : Liveness.Alive;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            if (process.HasExited)
+            {
+                return Liveness.Dead;
+            }
+
+            return startTime != 0 && process.StartTime.ToUniversalTime().Ticks != startTime ? Liveness.Dead : Liveness.Alive;
+        }
+        catch (ArgumentException)
+        {
+            return Liveness.Dead;
+        }
+        catch (InvalidOperationException)
+        {
+            return Liveness.Dead;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return Liveness.Unknown;
+        }
+    }
+
+    private static long? ReadStartTime(int pid)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return process.StartTime.ToUniversalTime().Ticks;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            {
+                return null;
+            }
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // The command name (field 2) is in parentheses and may contain spaces or ')'; fields after the last ')'
+        // are space-separated, starting with field 3 (state). Field 22 is the start time.
+        int close = text.LastIndexOf(')');
+        if (close < 0)
+        {
+            return null;
+        }
+
+        var fields = text.AsSpan(close + 1).Trim();
+        int field = 3;
+        foreach (var range in fields.Split(' '))
+        {
+            if (field == 22)
+            {
+                return long.TryParse(fields[range], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks) ? ticks : null;
+            }
+
+            field++;
+        }
+
+        return null;
+    }
+
+    private static long ReadPidNamespace()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        try
+        {
+            // "pid:[4026531836]"
+            string? target = new FileInfo("/proc/self/ns/pid").LinkTarget;
+            if (target is null)
+            {
+                return 0;
+            }
+
+            int open = target.IndexOf('[');
+            int close = target.IndexOf(']');
+            return open >= 0 && close > open
+                && long.TryParse(target.AsSpan(open + 1, close - open - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long inode)
+                ? inode
+                : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+}
