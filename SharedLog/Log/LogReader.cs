@@ -140,12 +140,13 @@ public sealed unsafe class LogReader : IDisposable
             return true;
         }
 
+        // Either way the record is settled now: TryRead must not judge it again.
+        _holding = false;
         if (IsIntact())
         {
             return true;
         }
 
-        _holding = false;
         _lost++;
         ResumeAtOldest();
         return false;
