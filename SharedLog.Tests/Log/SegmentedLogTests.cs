@@ -438,3 +438,40 @@ public sealed class SegmentedLogTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => writer.Append(2L));
     }
 }
+
+public sealed class LogStatusTests : IDisposable
+{
+    private readonly Infrastructure.TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Status_reports_window_writer_and_readers()
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("status", new SegmentedLogOptions { SegmentCapacity = 4, RetainedCapacity = 8, Directory = _dir.Path });
+        using (log)
+        {
+            using var reader = log.CreateReader();
+            for (long i = 0; i < 10; i++)
+            {
+                writer.Append(i);
+            }
+
+            using var snapshot = log.Snapshot();
+            var status = log.GetStatus();
+            Assert.Equal(2, status.HeadGeneration);
+            Assert.Equal(0, status.OldestGeneration);
+            Assert.Equal(0, status.FirstSequence);
+            Assert.Equal(10, status.NextSequence);
+            Assert.Equal(Environment.ProcessId, status.WriterProcessId);
+            Assert.True(status.WriterAlive);
+            Assert.Equal(2, status.Readers.Count);
+            Assert.Contains(status.Readers, r => r.IsSnapshot && r.Pin == 0 && r.IsAlive);
+            Assert.Contains(status.Readers, r => !r.IsSnapshot && r.ProcessId == Environment.ProcessId);
+
+            writer.Dispose();
+            Assert.Equal(0, log.GetStatus().WriterProcessId);
+            Assert.False(log.GetStatus().WriterAlive);
+        }
+    }
+}

@@ -168,6 +168,36 @@ public sealed class SegmentedLog : IDisposable
         }
     }
 
+    /// <summary>Describes the log's window, writer lease and reader table at this instant (for inspection tools).</summary>
+    public LogStatus GetStatus()
+    {
+        ThrowIfDisposed();
+        unsafe
+        {
+            long head = Memory.Atomic.ReadAcquire(_log.HeadGeneration);
+            long oldest = Memory.Atomic.ReadAcquire(_log.OldestGeneration);
+            byte* headSlot = _log.Slot(head);
+            byte* oldestSlot = _log.Slot(oldest);
+            long next = Memory.Atomic.ReadAcquire(LogFile.FirstSequenceOf(headSlot)) + _log.ReadCount(headSlot);
+            long first = Memory.Atomic.ReadAcquire(LogFile.FirstSequenceOf(oldestSlot));
+            long word = OwnerBlock.ReadWord(_log.WriterBlock);
+            int writerPid = OwnerBlock.PidOf(word);
+            bool writerAlive = writerPid != 0 && OwnerBlock.CheckOwner(_log.WriterBlock, word) != Platform.Liveness.Dead;
+            var readers = new List<ReaderStatus>();
+            for (int i = 0; i < _log.Readers.Count; i++)
+            {
+                var info = _log.Readers.Describe(i);
+                if (info.Pid != 0)
+                {
+                    readers.Add(new ReaderStatus(i, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot, info.State == ReaderSlotLayout.StateEvicted,
+                        info.Pin, info.LostCount, info.Liveness != Platform.Liveness.Dead));
+                }
+            }
+
+            return new LogStatus(head, oldest, first, next, writerPid, writerAlive, readers);
+        }
+    }
+
     /// <summary>Closes this handle. The mapping stays until the writer, readers and snapshots made from it are disposed.</summary>
     public void Dispose()
     {
