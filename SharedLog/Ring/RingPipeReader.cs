@@ -126,7 +126,8 @@ internal sealed class RingPipeReader : PipeReader, IDisposable
     }
 
     /// <summary>True when the result shows bytes beyond what the consumer already examined, or the end.</summary>
-    private bool HasNews(in ReadResult result) => result.IsCompleted || _bufferStart + result.Buffer.Length > _examined;
+    private bool HasNews(in ReadResult result)
+        => result.IsCompleted || (!result.Buffer.IsEmpty && _bufferStart + result.Buffer.Length > _examined);
 
     private ReadResult Current(bool isCanceled)
     {

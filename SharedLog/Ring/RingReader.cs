@@ -351,6 +351,8 @@ public sealed unsafe partial class RingReader : IDisposable
     /// <summary>
     /// A <see cref="PipeReader"/> over this reader: buffers are the ring's memory in place (zero copy);
     /// <c>AdvanceTo</c> consumes. Under <see cref="SlowReaderPolicy.Evict"/> check <see cref="LostBytes"/>.
+    /// As with a paused <see cref="Pipe"/>, a consumer that examines a full ring without consuming anything waits for
+    /// bytes that cannot come (under <see cref="SlowReaderPolicy.Block"/>, until the writer's slow-reader timeout).
     /// </summary>
     public PipeReader AsPipeReader() => new RingPipeReader(this);
 

@@ -6,9 +6,15 @@ namespace SharedLog;
 /// <summary>The writer's waits for space, kept together so the waiting strategy can change in one place.</summary>
 public sealed partial class RingWriter
 {
-    /// <summary>Waits until some space is free (evicting after the slow-reader timeout); throws on cancellation.</summary>
-    internal async ValueTask WaitForSpaceAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until some space is free: for the slowest live reader to move, or — after the slow-reader timeout under
+    /// <see cref="SlowReaderPolicy.Block"/> — by evicting it. Completes at once when space is free already.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed while waiting.</exception>
+    public async ValueTask WaitForSpaceAsync(CancellationToken cancellationToken = default)
     {
+        ThrowIfDisposed();
         BeginWait();
         if (!await AsyncPolling.WaitAsync(_spaceProbe, cancellationToken).ConfigureAwait(false))
         {
@@ -25,8 +31,32 @@ public sealed partial class RingWriter
         }
     }
 
-    /// <summary>Waits (blocking) until some space is free; the counterpart of <see cref="WaitForSpaceAsync"/>.</summary>
-    private void WaitForSpace(CancellationToken cancellationToken)
+    /// <summary>Blocks until some space is free (see <see cref="WaitForSpaceAsync"/>); false on timeout.</summary>
+    public bool WaitForSpace(TimeSpan timeout)
+    {
+        ThrowIfDisposed();
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : ProcessIdentity.NowMs + (long)timeout.TotalMilliseconds;
+        return WaitForSpace(deadline, CancellationToken.None);
+    }
+
+    /// <summary>Writes everything, blocking while slow readers hold the space (the Stream and pipe paths).</summary>
+    internal void WriteBlocking(ReadOnlySpan<byte> data, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int written = Write(data);
+            data = data[written..];
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            WaitForSpace(long.MaxValue, cancellationToken);
+        }
+    }
+
+    /// <summary>The blocking counterpart of <see cref="WaitForSpaceAsync"/>; false on timeout.</summary>
+    private bool WaitForSpace(long deadlineMs, CancellationToken cancellationToken)
     {
         BeginWait();
         var backoff = default(Backoff);
@@ -35,7 +65,7 @@ public sealed partial class RingWriter
             int state = ProbeSpace();
             if (state > 0)
             {
-                return;
+                return true;
             }
 
             if (state < 0)
@@ -44,6 +74,11 @@ public sealed partial class RingWriter
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (ProcessIdentity.NowMs >= deadlineMs)
+            {
+                return false;
+            }
+
             backoff.Pause();
         }
     }

@@ -210,7 +210,7 @@ public sealed unsafe partial class RingWriter : IDisposable
         int length;
         while ((length = ReserveForCaller(maxLength, out _, out _)) == 0)
         {
-            WaitForSpace(CancellationToken.None);
+            WaitForSpace(long.MaxValue, CancellationToken.None);
         }
 
         _ring.Split(_position, length, out int index, out int firstLength, out int secondLength);
@@ -267,22 +267,6 @@ public sealed unsafe partial class RingWriter : IDisposable
     }
 
     internal bool IsDisposed => _disposed;
-
-    /// <summary>Writes everything, blocking while slow readers hold the space (the Stream and pipe paths).</summary>
-    internal void WriteBlocking(ReadOnlySpan<byte> data, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            int written = Write(data);
-            data = data[written..];
-            if (data.IsEmpty)
-            {
-                return;
-            }
-
-            WaitForSpace(cancellationToken);
-        }
-    }
 
     /// <summary>
     /// Hands out at least <paramref name="sizeHint"/> contiguous bytes of ring memory if that much is free now, up to
