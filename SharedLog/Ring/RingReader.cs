@@ -87,7 +87,15 @@ public sealed unsafe partial class RingReader : IDisposable
         long start = from == ReadFrom.Latest
             ? writer
             : Math.Max(0, Math.Max(writer - _capacity, Atomic.ReadAcquire(ring.TailPosition)));
-        Join(start);
+        try
+        {
+            Join(start);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
 
         // The writer may have raised the tail while this reader registered; start at what is intact now.
         _position = from == ReadFrom.Latest ? start : Math.Max(start, Atomic.ReadAcquire(ring.TailPosition));
