@@ -73,6 +73,17 @@ public sealed class ByteRingTests : IDisposable
 
         using var ring = ByteRing.Create("exists", Options());
         Assert.Throws<SharedLogException>(() => ByteRing.Create("exists", Options()));
+        using (var same = ByteRing.OpenOrCreate("exists", Options(capacity: 1024)))
+        {
+            Assert.Equal(ring.FilePath, same.FilePath);
+            Assert.Equal(64, same.Capacity);
+        }
+
+        using (var created = ByteRing.OpenOrCreate("fresh", Options(capacity: 1024)))
+        {
+            Assert.Equal(1024, created.Capacity);
+        }
+
         Assert.Throws<SharedLogException>(() => ByteRing.Open("missing", _dir.Path));
         Assert.True(ByteRing.Delete("exists", _dir.Path));
         Assert.False(ByteRing.Delete("exists", _dir.Path));
@@ -317,6 +328,41 @@ public sealed class ByteRingTests : IDisposable
             Assert.Equal(64, rest.Length);
             Assert.Equal(-1, RingContent.Mismatch(rest, 10));
             Assert.Equal(0, reader.LostBytes);
+        }
+    }
+
+    [Fact]
+    public void Block_writer_rescans_the_reader_table_only_when_its_cached_slowest_position_says_the_space_is_short()
+    {
+        var (writer, ring) = ByteRing.CreateClaimed("cache", Options(capacity: 64));
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            Assert.Equal(long.MaxValue, ring.CachedMinReaderPosition);
+
+            // The first write scans (a reader joined): the slowest is at 0.
+            Assert.Equal(10, writer.Write(new byte[10]));
+            Assert.Equal(0, ring.CachedMinReaderPosition);
+
+            // The reader moves to 10; the cache (0) still says 54 bytes are free, so 40 bytes need no scan.
+            Assert.Equal(10, reader.Read(new byte[10]));
+            Assert.Equal(40, writer.Write(new byte[40]));
+            Assert.Equal(0, ring.CachedMinReaderPosition);
+
+            // 20 more do not fit by the cache (14 free): the writer rescans, finds the reader at 10, and 24 fit.
+            Assert.Equal(20, writer.Write(new byte[20]));
+            Assert.Equal(10, ring.CachedMinReaderPosition);
+
+            // A reader joining below the cache (at the oldest intact byte, 70 - 64) makes the writer rescan before it
+            // overwrites anything.
+            using var late = ring.CreateReader(ReadFrom.Oldest);
+            Assert.Equal(6, late.Position);
+            Assert.Equal(60, reader.Read(new byte[64]));
+            Assert.Equal(0, writer.Write(new byte[1]));
+            Assert.Equal(6, ring.CachedMinReaderPosition);
+            Assert.Equal(64, late.Read(new byte[64]));
+            Assert.Equal(0, late.LostBytes);
         }
     }
 

@@ -102,6 +102,18 @@ public sealed class ByteRing : IDisposable
 
     internal bool IsDisposed => _disposed;
 
+    /// <summary>The slowest pin at the writer's last reader-table scan, as the writer recorded it (for tests and tools).</summary>
+    internal long CachedMinReaderPosition
+    {
+        get
+        {
+            unsafe
+            {
+                return Atomic.ReadAcquire(_ring.CachedMinReaderPosition);
+            }
+        }
+    }
+
     internal RingFile File => _ring;
 
     /// <summary>Creates a new ring file. Fails if one exists under that name.</summary>
@@ -137,6 +149,30 @@ public sealed class ByteRing : IDisposable
         string path = MappedRegion.ResolvePath(name, directory);
         var region = MappedRegion.Open(path, FileLayout.HeaderLength);
         return Wrap(region);
+    }
+
+    /// <summary>Opens the ring if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
+    public static ByteRing OpenOrCreate(string name, ByteRingOptions? options = null)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            string path = MappedRegion.ResolvePath(name, options?.Directory);
+            try
+            {
+                return Open(name, options?.Directory);
+            }
+            catch (SharedLogException) when (attempt < 3 && !System.IO.File.Exists(path))
+            {
+            }
+
+            try
+            {
+                return Create(name, options);
+            }
+            catch (SharedLogException) when (attempt < 3 && System.IO.File.Exists(path))
+            {
+            }
+        }
     }
 
     /// <summary>Deletes the ring file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
