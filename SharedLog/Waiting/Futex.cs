@@ -15,15 +15,19 @@ namespace SharedLog.Waiting;
 /// </remarks>
 internal static unsafe partial class Futex
 {
-    /// <summary>The longest single sleep: a bound on how late a sleeper notices what no wake-up reports.</summary>
-    public const int SliceMs = 100;
+    /// <summary>
+    /// The longest single sleep, in milliseconds (default 100): a bound on how late a sleeper notices what no
+    /// wake-up reports (disposal in another process, a dead peer). Tests lengthen it so that a lost wake-up shows as a
+    /// stall instead of a short delay.
+    /// </summary>
+    internal static int SliceMs { get; set; } = 100;
 
     /// <summary>Whether sleepers are woken by the kernel (Linux on x64 or arm64); otherwise they poll.</summary>
     public static bool IsSupported { get; } = OperatingSystem.IsLinux() && ProbeLinux();
 
     /// <summary>
     /// Sleeps while <c>*address == expected</c>, at most <paramref name="timeoutTicks"/> <see cref="Stopwatch"/> ticks
-    /// (and at most <see cref="SliceMs"/>). Returns on a wake-up, a changed word, a signal or the timeout alike.
+    /// (and one slice at most). Returns on a wake-up, a changed word, a signal or the timeout alike.
     /// </summary>
     public static void Wait(int* address, int expected, long timeoutTicks)
     {

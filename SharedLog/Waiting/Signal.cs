@@ -33,6 +33,7 @@ internal sealed unsafe class Signal
     private readonly int* _needWake;
     private SignalDispatcher? _dispatcher;
     private int _localWaiters;
+    private long _wakeCount;
 
     /// <summary>A signal over the word at <paramref name="wordOffset"/> and the flag at <paramref name="flagOffset"/>.</summary>
     public Signal(MappedRegion region, int wordOffset, int flagOffset)
@@ -43,6 +44,12 @@ internal sealed unsafe class Signal
     }
 
     internal MappedRegion Region => _region;
+
+    /// <summary>How many times this process cleared the flag and woke sleepers (diagnostics and tests).</summary>
+    internal long WakeCount => Interlocked.Read(ref _wakeCount);
+
+    /// <summary>Whether the need-wakeup flag is set now (diagnostics and tests).</summary>
+    internal bool NeedsWake => Atomic.ReadAcquire(_needWake) != 0;
 
     /// <summary>The dispatcher of this process's async waiters on this signal, created on first use.</summary>
     internal SignalDispatcher Dispatcher
@@ -79,6 +86,7 @@ internal sealed unsafe class Signal
             // Bump after clearing: a waiter that read the word before setting the flag fails its compare or is woken.
             Interlocked.Increment(ref *_word);
             Futex.WakeAll(_word);
+            Interlocked.Increment(ref _wakeCount);
         }
     }
 
