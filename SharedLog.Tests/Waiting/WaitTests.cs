@@ -268,49 +268,6 @@ public sealed class WaitTests : IDisposable
     }
 
     [Fact]
-    public async Task Steady_state_WaitAsync_allocates_nothing()
-    {
-        var (writer, log) = Create("async-alloc");
-        using (writer)
-        using (log)
-        using (var reader = log.CreateReader(ReadFrom.Latest))
-        {
-            const int Rounds = 2000;
-            using var go = new SemaphoreSlim(0);
-            var producer = Task.Factory.StartNew(
-                () =>
-                {
-                    for (long i = 0; i < 2 * Rounds; i++)
-                    {
-                        go.Wait();
-                        writer.Append(i);
-                    }
-                },
-                TaskCreationOptions.LongRunning);
-
-            long before = 0;
-            for (int i = 0; i < 2 * Rounds; i++)
-            {
-                if (i == Rounds)
-                {
-                    before = GC.GetTotalAllocatedBytes(precise: true);
-                }
-
-                var wait = reader.WaitAsync();
-                go.Release();
-                Assert.True(await wait);
-                Assert.True(reader.TryRead(out _));
-            }
-
-            long perWait = (GC.GetTotalAllocatedBytes(precise: true) - before) / Rounds;
-            await producer.WaitAsync(Bound);
-
-            // Whole-process bytes: the awaits, the dispatcher and the semaphore hand-off together stay near zero.
-            Assert.True(perWait < 16, $"{perWait} bytes allocated per wait");
-        }
-    }
-
-    [Fact]
     public void Idle_strategies_validate_their_arguments()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => IdleStrategy.CreateBlocking(-1));
