@@ -300,6 +300,14 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
     private void NextSegment()
     {
+        // The count that said "segment done" must have been this generation's: a lapped slot holds another
+        // segment's (smaller) count, and moving on from it would skip records without counting them.
+        if (!IsIntact())
+        {
+            CorruptOrLapped();
+            return;
+        }
+
         _generation++;
         _slot = _log.Slot(_generation);
         _index = 0;
