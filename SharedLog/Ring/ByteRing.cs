@@ -201,8 +201,10 @@ public sealed class ByteRing : IDisposable
     }
 
     /// <summary>Creates a reader at the oldest intact byte or at the writer position.</summary>
+    /// <param name="from">Where the reader starts.</param>
+    /// <param name="idle">How the reader's waits idle; null for <see cref="IdleStrategy.Default"/> (a short spin, then block).</param>
     /// <exception cref="SharedLogException">The reader table is full.</exception>
-    public RingReader CreateReader(ReadFrom from = ReadFrom.Oldest)
+    public RingReader CreateReader(ReadFrom from = ReadFrom.Oldest, IdleStrategy? idle = null)
     {
         ThrowIfDisposed();
         if (from is not (ReadFrom.Oldest or ReadFrom.Latest))
@@ -210,7 +212,7 @@ public sealed class ByteRing : IDisposable
             throw new ArgumentOutOfRangeException(nameof(from));
         }
 
-        return new RingReader(this, _ring, from);
+        return new RingReader(this, _ring, from, idle);
     }
 
     /// <summary>Closes this handle. The mapping stays until the writer and readers made from it are disposed; their waits end.</summary>
@@ -222,6 +224,9 @@ public sealed class ByteRing : IDisposable
         }
 
         _disposed = true;
+
+        // Waits of this handle's readers end: their probes see the handle disposed.
+        _ring.DataSignal.KickLocalWaiters();
         _ring.Region.Release();
     }
 
