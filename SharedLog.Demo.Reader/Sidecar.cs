@@ -89,11 +89,12 @@ public static class Sidecar
                 int busiest = volume.IndexOf(Max(volume));
                 double vwap = volume[busiest] == 0 ? 0 : notional[busiest] / volume[busiest];
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"records={snapshot.Count} first={snapshot.FirstSequence} next={snapshot.NextSequence} segments={segments} busiest={busiest} volume={volume[busiest]} vwap={vwap:0.00}");
+                    $"records={snapshot.Count} first={snapshot.FirstSequence} next={snapshot.NextSequence} segments={segments} attempts={attempt} busiest={busiest} volume={volume[busiest]} vwap={vwap:0.00}");
             }
-            catch (ReaderEvictedException) when (attempt < 3)
+            catch (ReaderEvictedException) when (attempt < 5)
             {
-                // The writer reused a segment while we walked it (Evict): take a fresh view and start again.
+                // Under Evict the writer does not wait for a snapshot either: it reused the oldest segment before we had
+                // walked the window. Take a fresh view and start again.
                 snapshot.Refresh();
             }
         }
