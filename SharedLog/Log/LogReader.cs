@@ -110,7 +110,7 @@ public sealed unsafe class LogReader : IDisposable
             }
 
             // Acquire: pairs with the release of HeadGeneration in LogWriter.Roll; a newer head means this segment is sealed.
-            if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation || _log.ReadCount(_slot) > _index)
+            if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation)
             {
                 if (!IsIntact())
                 {
@@ -120,6 +120,20 @@ public sealed unsafe class LogReader : IDisposable
 
                 record = default;
                 return false;
+            }
+
+            // Sealed: its final count is visible now. Records published just before the roll are read first.
+            if (_log.ReadCount(_slot) > _index)
+            {
+                continue;
+            }
+
+            // Under Evict the slot may already hold a newer generation, and the count just compared would be that
+            // generation's: leaving on it would skip records of ours uncounted. Only an intact segment is finished.
+            if (!IsIntact())
+            {
+                CorruptOrLapped();
+                continue;
             }
 
             NextSegment();
