@@ -340,6 +340,21 @@ internal sealed unsafe class LogFile
     }
 
     /// <summary>
+    /// Called when a retained slot did not hold the generation expected of it. The writer reuses a slot only after
+    /// raising Oldest past it, and the head's slot only after rolling on, so if neither Head nor Oldest moved since
+    /// <paramref name="head"/> and <paramref name="oldest"/> were read, no race explains it: the file is corrupt.
+    /// Returns when they moved (the caller retries), so corruption is reported at once instead of after every retry.
+    /// </summary>
+    public void ThrowIfWindowUnchanged(long head, long oldest, string what)
+    {
+        Atomic.LoadFence();
+        if (Atomic.ReadAcquire(HeadGeneration) == head && Atomic.ReadAcquire(OldestGeneration) == oldest)
+        {
+            ThrowHelper.ThrowCorrupt(FilePath, what);
+        }
+    }
+
+    /// <summary>
     /// A first sequence a segment can hold: not negative, and far enough from overflow that a window of records after
     /// it stays positive.
     /// </summary>

@@ -295,12 +295,14 @@ public sealed unsafe class LogReader : IDisposable
         ReaderTable.Activate(_readerSlot);
         for (int attempt = 0; attempt < 1024; attempt++)
         {
+            long head = Atomic.ReadAcquire(_log.HeadGeneration);
             long generation = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
             byte* slot = _log.Slot(generation);
             long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation)
             {
+                _log.ThrowIfWindowUnchanged(head, generation, $"the slot of the oldest segment {generation} does not hold it");
                 continue;
             }
 
@@ -375,6 +377,11 @@ public sealed unsafe class LogReader : IDisposable
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != pinned)
             {
+                if (pinned == head)
+                {
+                    _log.ThrowIfWindowUnchanged(head, Atomic.ReadAcquire(_log.OldestGeneration), $"the head segment slot does not hold generation {head}");
+                }
+
                 continue;
             }
 

@@ -93,6 +93,7 @@ public sealed unsafe class LogSnapshot : IDisposable
             long head = Atomic.ReadAcquire(_log.HeadGeneration);
             if (head < first || head - first >= _log.SlotCount)
             {
+                _log.ThrowIfWindowUnchanged(head, first, $"the window of generations [{first}, {head}] is not valid for {_log.SlotCount} slots");
                 continue;
             }
 
@@ -104,6 +105,7 @@ public sealed unsafe class LogSnapshot : IDisposable
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(headSlot)) != head || Atomic.ReadAcquire(LogFile.GenerationOf(firstSlot)) != first)
             {
+                _log.ThrowIfWindowUnchanged(head, first, $"the slots of segments {first} and {head} do not hold those generations");
                 continue;
             }
 
