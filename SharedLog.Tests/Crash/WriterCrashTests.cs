@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using SharedLog.Layout;
 using SharedLog.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -19,24 +18,6 @@ public sealed class WriterCrashTests : IDisposable
     public WriterCrashTests(ITestOutputHelper output) => _output = output;
 
     public void Dispose() => _dir.Dispose();
-
-    /// <summary>Roll's stores, in the order LogWriter.Roll makes them; a crash after each leaves a distinct state.</summary>
-    public enum RollStep
-    {
-        OldestRaised,
-        SlotMarkedReusing,
-        SlotInitialised,
-        SlotGenerationPublished,
-        HeadPublished,
-    }
-
-    /// <summary>How far an append got before the writer died.</summary>
-    public enum AppendStep
-    {
-        PayloadWritten,
-        IndexEntryWritten,
-        LengthCommitted,
-    }
 
     [Fact]
     [Trait("Category", Stress.Category)]
@@ -102,17 +83,17 @@ public sealed class WriterCrashTests : IDisposable
     }
 
     [Theory]
-    [InlineData(RollStep.OldestRaised, false)]
-    [InlineData(RollStep.SlotMarkedReusing, false)]
-    [InlineData(RollStep.SlotInitialised, false)]
-    [InlineData(RollStep.SlotGenerationPublished, false)]
-    [InlineData(RollStep.HeadPublished, false)]
-    [InlineData(RollStep.OldestRaised, true)]
-    [InlineData(RollStep.SlotMarkedReusing, true)]
-    [InlineData(RollStep.SlotInitialised, true)]
-    [InlineData(RollStep.SlotGenerationPublished, true)]
-    [InlineData(RollStep.HeadPublished, true)]
-    public void Writer_dead_inside_a_segment_roll_is_recovered(RollStep step, bool noSpare)
+    [InlineData(CrashStates.RollStep.OldestRaised, false)]
+    [InlineData(CrashStates.RollStep.SlotMarkedReusing, false)]
+    [InlineData(CrashStates.RollStep.SlotInitialised, false)]
+    [InlineData(CrashStates.RollStep.SlotGenerationPublished, false)]
+    [InlineData(CrashStates.RollStep.HeadPublished, false)]
+    [InlineData(CrashStates.RollStep.OldestRaised, true)]
+    [InlineData(CrashStates.RollStep.SlotMarkedReusing, true)]
+    [InlineData(CrashStates.RollStep.SlotInitialised, true)]
+    [InlineData(CrashStates.RollStep.SlotGenerationPublished, true)]
+    [InlineData(CrashStates.RollStep.HeadPublished, true)]
+    public void Writer_dead_inside_a_segment_roll_is_recovered(CrashStates.RollStep step, bool noSpare)
     {
         // Segments sealed by count (8 KiB holds 16 of the largest records), and enough of them that the roll reuses a
         // slot, whose old generation readers must stop trusting.
@@ -129,7 +110,7 @@ public sealed class WriterCrashTests : IDisposable
 
             long written = writer.NextSequence;
             fields.AbandonWriterLease();
-            ReplayRollUpTo(log, fields, step, written);
+            CrashStates.ReplayRollUpTo(log, fields, step, written);
             writer.Dispose();
             using var reader = log.CreateReader(ReadFrom.Oldest);
 
@@ -167,10 +148,10 @@ public sealed class WriterCrashTests : IDisposable
     }
 
     [Theory]
-    [InlineData(AppendStep.PayloadWritten)]
-    [InlineData(AppendStep.IndexEntryWritten)]
-    [InlineData(AppendStep.LengthCommitted)]
-    public void Writer_dead_mid_append_leaves_nothing_visible_and_nothing_half_recovered(AppendStep step)
+    [InlineData(CrashStates.AppendStep.PayloadWritten)]
+    [InlineData(CrashStates.AppendStep.IndexEntryWritten)]
+    [InlineData(CrashStates.AppendStep.LengthCommitted)]
+    public void Writer_dead_mid_append_leaves_nothing_visible_and_nothing_half_recovered(CrashStates.AppendStep step)
     {
         var (writer, log) = SegmentedLog.CreateClaimed("append", CheckedRecords.SmallOptions(_dir.Path));
         using (log)
@@ -186,7 +167,7 @@ public sealed class WriterCrashTests : IDisposable
 
             long written = writer.NextSequence;
             fields.AbandonWriterLease();
-            ReplayAppendUpTo(fields, step, written);
+            CrashStates.ReplayAppendUpTo(fields, step, written);
             writer.Dispose();
 
             using (var snapshot = log.Snapshot())
@@ -200,7 +181,7 @@ public sealed class WriterCrashTests : IDisposable
             using (successor)
             {
                 // A record whose length was written was committed: it is published. Anything less is discarded.
-                long recovered = step == AppendStep.LengthCommitted ? written + 1 : written;
+                long recovered = step == CrashStates.AppendStep.LengthCommitted ? written + 1 : written;
                 Assert.Equal(recovered, successor.NextSequence);
                 for (int i = 0; i < 100; i++)
                 {
@@ -276,66 +257,6 @@ public sealed class WriterCrashTests : IDisposable
         {
             SegmentedLog.Create(args[1], options).Dispose();
             SegmentedLog.Delete(args[1], args[0]);
-        }
-    }
-
-    /// <summary>Makes the stores LogWriter.Roll makes, in its order, up to <paramref name="step"/>.</summary>
-    private static void ReplayRollUpTo(SegmentedLog log, FileFields fields, RollStep step, long nextSequence)
-    {
-        long generation = fields.Head + 1;
-        long oldest = Math.Max(0, generation - log.File.RetainedSegments);
-        long slot = fields.SlotOffset(generation);
-        if (oldest > fields.Oldest)
-        {
-            fields.Oldest = oldest;
-        }
-
-        if (step >= RollStep.SlotMarkedReusing)
-        {
-            fields.Write(slot + SegmentLayout.GenerationOffset, SegmentLayout.ReusingGeneration);
-        }
-
-        if (step >= RollStep.SlotInitialised)
-        {
-            fields.Write(slot + SegmentLayout.FirstSequenceOffset, nextSequence);
-            fields.Write(slot + SegmentLayout.RecordCountOffset, 0);
-            fields.Write(fields.DataAt(generation, 0), 0);
-        }
-
-        if (step >= RollStep.SlotGenerationPublished)
-        {
-            fields.Write(slot + SegmentLayout.GenerationOffset, generation);
-        }
-
-        if (step >= RollStep.HeadPublished)
-        {
-            fields.Head = generation;
-        }
-    }
-
-    /// <summary>Makes the stores LogWriter.Publish makes for the next record, in its order, up to <paramref name="step"/>.</summary>
-    private static void ReplayAppendUpTo(FileFields fields, AppendStep step, long sequence)
-    {
-        long head = fields.Head;
-        int count = fields.CountAt(head);
-        int last = fields.IndexEntry(head, count - 1);
-        int offset = last + RecordLayout.AlignedLength(fields.ReadInt32(fields.DataAt(head, last)) - RecordLayout.HeaderLength);
-        Assert.Equal(0, fields.ReadInt32(fields.DataAt(head, offset)));
-
-        var payload = new byte[CheckedRecords.MaxPayload];
-        int length = Payloads.Fill(payload, sequence, 16, CheckedRecords.MaxPayload);
-        fields.Write(fields.DataAt(head, offset) + RecordLayout.HeaderLength, payload.AsSpan(0, length));
-        fields.Write(fields.DataAt(head, offset) + RecordLayout.TypeIdOffset, CheckedRecords.TypeIdOf(sequence));
-        int next = offset + RecordLayout.AlignedLength(length);
-        fields.Write(fields.DataAt(head, next), 0);
-        if (step >= AppendStep.IndexEntryWritten)
-        {
-            fields.Write(fields.SlotOffset(head) + SegmentLayout.IndexOffset + ((long)count * SegmentLayout.IndexEntryLength), offset);
-        }
-
-        if (step >= AppendStep.LengthCommitted)
-        {
-            fields.Write(fields.DataAt(head, offset), RecordLayout.HeaderLength + length);
         }
     }
 
