@@ -37,9 +37,9 @@ namespace SharedLog.Layout;
 ///  |                     ...                                       |  256
 ///  +---------------------------------------------------------------+  line 3: second writer-hot line (kind-specific)
 ///  |                     ...                                       |  384
-///  +---------------------------------------------------------------+  line 4: data futex word + waiter count
+///  +---------------------------------------------------------------+  line 4: data futex word + need-wakeup flag
 ///  |                     Data Signal | Data Waiters                |  512
-///  +---------------------------------------------------------------+  line 5: space futex word + waiter count
+///  +---------------------------------------------------------------+  line 5: space futex word + need-wakeup flag
 ///  |                     Space Signal | Space Waiters              |  640
 ///  +---------------------------------------------------------------+
 ///  |                     Reader table: MaxReaders x 128 bytes      |  768
@@ -80,16 +80,16 @@ internal static class FileLayout
     /// <summary>Second writer-hot line; its fields are defined by the kind.</summary>
     public const int HotLine1Offset = 384;
 
-    /// <summary>Futex word bumped (by the writer) when data is published and someone waits. Pairs with DataWaitersOffset.</summary>
+    /// <summary>Futex word readers sleep on; bumped by the writer when it publishes data and the need-wakeup flag is set (see <c>Waiting.Signal</c>).</summary>
     public const int DataSignalOffset = 512;
 
-    /// <summary>Number of readers sleeping on <see cref="DataSignalOffset"/>.</summary>
+    /// <summary>Need-wakeup flag of <see cref="DataSignalOffset"/>: set to 1 (exchange) by a reader about to sleep, cleared by the writer when it wakes them.</summary>
     public const int DataWaitersOffset = 516;
 
-    /// <summary>Futex word bumped (by readers) when space is released and the writer waits.</summary>
+    /// <summary>Futex word the writer sleeps on when it waits for space; bumped by readers that move or drop a pin while the flag is set.</summary>
     public const int SpaceSignalOffset = 640;
 
-    /// <summary>1 while the writer sleeps on <see cref="SpaceSignalOffset"/>.</summary>
+    /// <summary>Need-wakeup flag of <see cref="SpaceSignalOffset"/>: set by the writer about to sleep, cleared by the reader that wakes it.</summary>
     public const int SpaceWaitersOffset = 644;
 
     public const int ReaderTableOffset = 768;

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using SharedLog.Layout;
 using SharedLog.Memory;
 using SharedLog.Readers;
+using SharedLog.Waiting;
 
 namespace SharedLog.Log;
 
@@ -27,6 +28,8 @@ internal sealed unsafe class LogFile
         Policy = policy;
         SlowReaderTimeout = slowReaderTimeout;
         Readers = new ReaderTable(region, FileLayout.ReaderTableOffset, geometry.MaxReaders);
+        DataSignal = new Signal(region, FileLayout.DataSignalOffset, FileLayout.DataWaitersOffset);
+        SpaceSignal = new Signal(region, FileLayout.SpaceSignalOffset, FileLayout.SpaceWaitersOffset);
     }
 
     public MappedRegion Region { get; }
@@ -56,6 +59,12 @@ internal sealed unsafe class LogFile
     public TimeSpan SlowReaderTimeout { get; }
 
     public ReaderTable Readers { get; }
+
+    /// <summary>Readers sleep here for data; the writer notifies after each commit.</summary>
+    public Signal DataSignal { get; }
+
+    /// <summary>The writer sleeps here for space under Block; readers notify when they move or drop a pin.</summary>
+    public Signal SpaceSignal { get; }
 
     public string FilePath => Region.FilePath;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using SharedLog.Layout;
 using SharedLog.Log;
@@ -19,8 +20,10 @@ namespace SharedLog;
 /// <see cref="Validate"/>): a load fence, then the slot's generation is re-read. If the writer reused the slot
 /// (it sets the generation to -1 with a full fence before overwriting anything), the record and everything up to
 /// the oldest retained record count in <see cref="LostCount"/>, and the reader re-arms its slot and resumes there.
+/// Waiting idles by the reader's <see cref="IdleStrategy"/> on the log's data signal (the writer wakes sleepers);
+/// every pin move or release notifies the space signal, which wakes a writer blocked for space only if it sleeps.
 /// </remarks>
-public sealed unsafe class LogReader : IDisposable
+public sealed unsafe class LogReader : IDisposable, ISignalCondition
 {
     private readonly SegmentedLog _owner;
     private readonly LogFile _log;
@@ -34,12 +37,15 @@ public sealed unsafe class LogReader : IDisposable
     private long _nextSequence;
     private long _lost;
     private bool _holding;
-    private bool _disposed;
+    private volatile bool _disposed;
+    private IdleStrategy _idle;
+    private AsyncWaiter? _asyncWaiter;
 
-    internal LogReader(SegmentedLog owner, LogFile log, ReadFrom from)
+    internal LogReader(SegmentedLog owner, LogFile log, ReadFrom from, IdleStrategy? idle)
     {
         _owner = owner;
         _log = log;
+        _idle = idle ?? IdleStrategy.Default;
         log.Region.AddRef();
         try
         {
@@ -70,6 +76,13 @@ public sealed unsafe class LogReader : IDisposable
 
     /// <summary>Records this reader lost because the writer overwrote them before they were read (or while one was held).</summary>
     public long LostCount => _lost;
+
+    /// <summary>How <see cref="Wait(TimeSpan)"/> idles while no record is available. Default <see cref="IdleStrategy.Blocking"/>.</summary>
+    public IdleStrategy IdleStrategy
+    {
+        get => _idle;
+        set => _idle = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>The reader-table slot this reader occupies (for diagnostics).</summary>
     public int SlotIndex => _slotIndex;
@@ -110,7 +123,7 @@ public sealed unsafe class LogReader : IDisposable
             }
 
             // Acquire: pairs with the release of HeadGeneration in LogWriter.Roll; a newer head means this segment is sealed.
-            if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation)
+            if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation || _log.ReadCount(_slot) > _index)
             {
                 if (!IsIntact())
                 {
@@ -120,20 +133,6 @@ public sealed unsafe class LogReader : IDisposable
 
                 record = default;
                 return false;
-            }
-
-            // Sealed: its final count is visible now. Records published just before the roll are read first.
-            if (_log.ReadCount(_slot) > _index)
-            {
-                continue;
-            }
-
-            // Under Evict the slot may already hold a newer generation, and the count just compared would be that
-            // generation's: leaving on it would skip records of ours uncounted. Only an intact segment is finished.
-            if (!IsIntact())
-            {
-                CorruptOrLapped();
-                continue;
             }
 
             NextSegment();
@@ -172,44 +171,88 @@ public sealed unsafe class LogReader : IDisposable
         get
         {
             ThrowIfDisposed();
-            return _log.ReadCount(_slot) > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !IsIntact();
+            return HasDataCore();
         }
     }
 
-    /// <summary>Waits until a record is available or the timeout passes. True when data is available.</summary>
-    public bool Wait(TimeSpan timeout)
-    {
-        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : ProcessIdentity.NowMs + (long)timeout.TotalMilliseconds;
-        var backoff = default(Backoff);
-        while (!HasData)
-        {
-            if (_owner.IsDisposed || ProcessIdentity.NowMs >= deadline)
-            {
-                return HasData;
-            }
+    /// <summary>
+    /// Waits until a record is available or the timeout passes, idling by <see cref="IdleStrategy"/>. True when data
+    /// is available; false on timeout, or when the log is disposed with nothing left to read.
+    /// </summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until data arrives.</param>
+    public bool Wait(TimeSpan timeout) => Wait(timeout, CancellationToken.None);
 
-            backoff.Pause();
+    /// <summary>
+    /// Waits until a record is available, the timeout passes (false) or <paramref name="cancellationToken"/> is
+    /// cancelled (<see cref="OperationCanceledException"/>). Disposing the reader or its log from another thread ends
+    /// the wait promptly.
+    /// </summary>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        long deadline = Deadline(timeout);
+        if (HasDataCore())
+        {
+            return true;
         }
 
-        return true;
+        // The wait holds its own reference on the mapping: disposing the reader from another thread cannot unmap it
+        // while this thread still probes.
+        _log.Region.AddRef();
+        try
+        {
+            return _log.DataSignal.Wait(this, _idle, deadline, cancellationToken);
+        }
+        finally
+        {
+            _log.Region.Release();
+        }
     }
 
     /// <summary>
     /// Completes true when a record is available, false when this reader or its log is disposed while waiting;
-    /// throws <see cref="OperationCanceledException"/> on cancellation.
+    /// throws <see cref="OperationCanceledException"/> on cancellation. No thread is held while it waits (one
+    /// dispatcher thread per log and process sleeps for all async waits), and steady-state waits allocate nothing.
     /// </summary>
     public ValueTask<bool> WaitAsync(CancellationToken cancellationToken = default)
+        => WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="WaitAsync(CancellationToken)"/>, and also completes false when <paramref name="timeout"/>
+    /// passes first.
+    /// </summary>
+    public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        long deadline = Deadline(timeout);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
-        int state = Probe();
-        return state != 0 ? new ValueTask<bool>(state > 0) : AsyncPolling.WaitAsync(Probe, cancellationToken);
+        int state = ((ISignalCondition)this).Probe();
+        if (state != 0 || timeout == TimeSpan.Zero)
+        {
+            return new ValueTask<bool>(state > 0);
+        }
+
+        _asyncWaiter ??= new AsyncWaiter(this);
+        return _log.DataSignal.WaitAsync(_asyncWaiter, deadline, cancellationToken);
     }
 
-    private int Probe() => _disposed || _owner.IsDisposed ? -1 : HasData ? 1 : 0;
+    int ISignalCondition.Probe()
+    {
+        if (_disposed)
+        {
+            return -1;
+        }
+
+        if (HasDataCore())
+        {
+            return 1;
+        }
+
+        return _owner.IsDisposed ? -1 : 0;
+    }
 
     /// <summary>Gives the reader slot back.</summary>
     public void Dispose()
@@ -220,9 +263,30 @@ public sealed unsafe class LogReader : IDisposable
         }
 
         _disposed = true;
+        _asyncWaiter?.TryComplete(false);
+        _log.DataSignal.KickLocalWaiters();
         Heartbeat.Unregister(_heartbeat);
         _log.Readers.Release(_slotIndex, _slotOwner);
+
+        // The released pin may free the segment a blocked writer waits for.
+        _log.SpaceSignal.Notify();
         _log.Region.Release();
+    }
+
+    private bool HasDataCore()
+        => _log.ReadCount(_slot) > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !IsIntact();
+
+    private static long Deadline(TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return long.MaxValue;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        double ticks = timeout.TotalSeconds * Stopwatch.Frequency;
+        long now = Stopwatch.GetTimestamp();
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -243,12 +307,23 @@ public sealed unsafe class LogReader : IDisposable
             return;
         }
 
+        // The count that said "segment done" must have been this generation's: a lapped slot holds another
+        // segment's (smaller) count, and moving on from it would skip records without counting them.
+        if (!IsIntact())
+        {
+            CorruptOrLapped();
+            return;
+        }
+
         _generation++;
         _slot = _log.Slot(_generation);
         _index = 0;
 
         // Release: moving the pin forward is always safe (the old pin covered this generation too).
         Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), _generation);
+
+        // The old generation may be what a blocked writer waits for: wake it, only if it sleeps.
+        _log.SpaceSignal.Notify();
         if (ReaderTable.IsEvicted(_readerSlot))
         {
             ReaderTable.Activate(_readerSlot);
@@ -297,6 +372,7 @@ public sealed unsafe class LogReader : IDisposable
         {
             long head = Atomic.ReadAcquire(_log.HeadGeneration);
             long generation = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
+            _log.SpaceSignal.Notify();
             byte* slot = _log.Slot(generation);
             long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
             Atomic.LoadFence();
@@ -360,6 +436,7 @@ public sealed unsafe class LogReader : IDisposable
                 _index = (int)Math.Clamp(sequence - first, 0, count);
                 _nextSequence = first + _index;
                 Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), g);
+                _log.SpaceSignal.Notify();
                 return;
             }
         }

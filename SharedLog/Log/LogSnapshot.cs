@@ -89,6 +89,9 @@ public sealed unsafe class LogSnapshot : IDisposable
         {
             long first = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
 
+            // The pin moved forward (or was set): a writer blocked for space may proceed; wakes it only if it sleeps.
+            _log.SpaceSignal.Notify();
+
             // Acquire: pairs with the release of HeadGeneration in LogWriter.Roll.
             long head = Atomic.ReadAcquire(_log.HeadGeneration);
             if (head < first || head - first >= _log.SlotCount)
@@ -188,6 +191,7 @@ public sealed unsafe class LogSnapshot : IDisposable
         _disposed = true;
         Heartbeat.Unregister(_heartbeat);
         _log.Readers.Release(_slotIndex, _slotOwner);
+        _log.SpaceSignal.Notify();
         _log.Region.Release();
     }
 

@@ -21,15 +21,20 @@ namespace SharedLog;
 /// segment retires the oldest segments (raise Oldest, full fence), checks reader pins for the slot it will reuse
 /// (block, evict or give up, by policy), marks the slot as being reused (generation -1, full fence) before writing
 /// anything into it, and publishes the new head last. A writer killed at any step leaves a prefix of committed
-/// records; <see cref="Recover"/> publishes every record whose length was written and resumes after it.
+/// records; <see cref="Recover"/> publishes every record whose length was written and resumes after it. After each
+/// commit the writer notifies the data signal (a full fence and one load; a wake-up only when a reader sleeps); it
+/// sleeps on the space signal when it must wait for a slow reader.
 /// </remarks>
 public sealed unsafe class LogWriter : IDisposable
 {
+    private const int ReapPeriodMs = 100;
     private readonly LogFile _log;
     private readonly long _owner;
     private readonly object _heartbeat;
     private readonly int _segmentBytes;
     private readonly int _segmentCapacity;
+    private readonly Signal _dataSignal;
+    private IdleStrategy _idle = IdleStrategy.Default;
     private long _headGeneration;
     private byte* _slot;
     private byte* _data;
@@ -41,6 +46,7 @@ public sealed unsafe class LogWriter : IDisposable
     private int _claimOffset = -1;
     private LogRecordWriter? _recordWriter;
     private bool _disposed;
+    private long _lastImmediateReapMs = long.MinValue / 2;
 
     internal LogWriter(LogFile log, long owner)
     {
@@ -48,6 +54,7 @@ public sealed unsafe class LogWriter : IDisposable
         _owner = owner;
         _segmentBytes = log.SegmentBytes;
         _segmentCapacity = log.SegmentCapacity;
+        _dataSignal = log.DataSignal;
         log.Region.AddRef();
         try
         {
@@ -65,6 +72,16 @@ public sealed unsafe class LogWriter : IDisposable
 
     /// <summary>The sequence number the next append gets.</summary>
     public long NextSequence => _nextSequence;
+
+    /// <summary>
+    /// How the writer waits for a slow reader to free a segment under <see cref="SlowReaderPolicy.Block"/>.
+    /// Default <see cref="IdleStrategy.Blocking"/>.
+    /// </summary>
+    public IdleStrategy IdleStrategy
+    {
+        get => _idle;
+        set => _idle = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>The largest payload one record can hold (a segment's bytes less the record header).</summary>
     public int MaxPayloadLength => _segmentBytes - RecordLayout.HeaderLength;
@@ -218,6 +235,9 @@ public sealed unsafe class LogWriter : IDisposable
 
         // Release: publishes the record to readers; pairs with ReadAcquire in LogFile.ReadCount.
         Atomic.WriteRelease(_countAddress, _count);
+
+        // Wakes readers sleeping for data, only if there are any (full fence + one load otherwise).
+        _dataSignal.Notify();
         _offset = next;
         return _nextSequence++;
     }
@@ -266,9 +286,21 @@ public sealed unsafe class LogWriter : IDisposable
     private bool AwaitFree(long generation, bool wait)
     {
         var readers = _log.Readers;
-        if (readers.MinPin(reap: false, out _) > generation || readers.MinPin(reap: true, out _) > generation)
+        if (readers.MinPin(reap: false, out _) > generation)
         {
             return true;
+        }
+
+        // Reaping asks the OS about each lagging owner (a /proc read): at most once a second on this path, so a
+        // slow live reader under Evict does not cost the writer a system call and garbage on every roll.
+        long nowMs = ProcessIdentity.NowMs;
+        if (nowMs - _lastImmediateReapMs >= 1000)
+        {
+            _lastImmediateReapMs = nowMs;
+            if (readers.MinPin(reap: true, out _) > generation)
+            {
+                return true;
+            }
         }
 
         if (_log.Policy == SlowReaderPolicy.Evict)
@@ -282,17 +314,20 @@ public sealed unsafe class LogWriter : IDisposable
             return false;
         }
 
-        long deadline = ProcessIdentity.NowMs + (long)_log.SlowReaderTimeout.TotalMilliseconds;
-        var backoff = default(Backoff);
-        long nextReap = ProcessIdentity.NowMs + 100;
+        // Sleeps on the space signal (readers notify when they move or drop a pin) in slices, reaping dead readers
+        // every ReapPeriodMs, until the slowest reader moves past the generation or the timeout evicts it.
+        var space = _log.SpaceSignal;
+        long now = Stopwatch.GetTimestamp();
+        long deadline = now + (long)(_log.SlowReaderTimeout.TotalSeconds * Stopwatch.Frequency);
+        long reapPeriod = ReapPeriodMs * Stopwatch.Frequency / 1000;
+        long nextReap = now + reapPeriod;
+        var idler = new Idler(_idle);
         while (true)
         {
-            backoff.Pause();
-            long now = ProcessIdentity.NowMs;
             bool reap = now >= nextReap;
             if (reap)
             {
-                nextReap = now + 100;
+                nextReap = now + reapPeriod;
             }
 
             if (readers.MinPin(reap, out _) > generation)
@@ -305,6 +340,23 @@ public sealed unsafe class LogWriter : IDisposable
                 readers.EvictAtOrBelow(generation);
                 return true;
             }
+
+            if (idler.ShouldBlock)
+            {
+                int value = space.PrepareSleep();
+                if (readers.MinPin(reap: false, out _) > generation)
+                {
+                    return true;
+                }
+
+                space.Sleep(value, Math.Min(deadline, nextReap));
+            }
+            else
+            {
+                idler.Pause();
+            }
+
+            now = Stopwatch.GetTimestamp();
         }
     }
 
@@ -359,6 +411,7 @@ public sealed unsafe class LogWriter : IDisposable
         {
             // Release: publishes records the dead writer committed but did not count.
             Atomic.WriteRelease(LogFile.CountOf(slot), recovered);
+            _dataSignal.Notify();
         }
 
         _nextSequence = *LogFile.FirstSequenceOf(slot) + recovered;

@@ -143,8 +143,10 @@ public sealed class SegmentedLog : IDisposable
     }
 
     /// <summary>Creates a tailing reader starting at the oldest retained record or at the next one appended.</summary>
+    /// <param name="from">Where the reader starts.</param>
+    /// <param name="idle">How the reader's waits idle; null for <see cref="IdleStrategy.Default"/> (a short spin, then block).</param>
     /// <exception cref="SharedLogException">The reader table is full.</exception>
-    public LogReader CreateReader(ReadFrom from = ReadFrom.Oldest)
+    public LogReader CreateReader(ReadFrom from = ReadFrom.Oldest, IdleStrategy? idle = null)
     {
         ThrowIfDisposed();
         if (from is not (ReadFrom.Oldest or ReadFrom.Latest))
@@ -152,7 +154,7 @@ public sealed class SegmentedLog : IDisposable
             throw new ArgumentOutOfRangeException(nameof(from));
         }
 
-        return new LogReader(this, _log, from);
+        return new LogReader(this, _log, from, idle);
     }
 
     /// <summary>The pid of the process holding the writer lease, or 0 when none does.</summary>
@@ -198,7 +200,11 @@ public sealed class SegmentedLog : IDisposable
         }
     }
 
-    /// <summary>Closes this handle. The mapping stays until the writer, readers and snapshots made from it are disposed.</summary>
+    /// <summary>
+    /// Closes this handle. The mapping stays until the writer, readers and snapshots made from it are disposed.
+    /// Waits of its readers end: <see cref="LogReader.WaitAsync(CancellationToken)"/> completes false unless a record
+    /// is available.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -207,6 +213,7 @@ public sealed class SegmentedLog : IDisposable
         }
 
         _disposed = true;
+        _log.DataSignal.KickLocalWaiters();
         _log.Region.Release();
     }
 

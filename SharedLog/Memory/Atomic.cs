@@ -29,6 +29,10 @@ internal static unsafe class Atomic
     public static int CompareExchange(int* address, int value, int comparand)
         => Interlocked.CompareExchange(ref *address, value, comparand);
 
+    /// <summary>Stores <paramref name="value"/> with a full fence: later loads and stores stay after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Exchange(long* address, long value) => Interlocked.Exchange(ref *address, value);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long GetAndAdd(long* address, long delta) => Interlocked.Add(ref *address, delta) - delta;
 

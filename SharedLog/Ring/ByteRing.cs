@@ -1,0 +1,248 @@
+using System.Diagnostics.CodeAnalysis;
+using SharedLog.Layout;
+using SharedLog.Memory;
+using SharedLog.Readers;
+using SharedLog.Ring;
+
+namespace SharedLog;
+
+/// <summary>
+/// A byte ring in a memory-mapped file: one writer process streams bytes, any number of processes read them, each
+/// at its own 64-bit position, in place (two spans per read) or through <see cref="Stream"/> and
+/// System.IO.Pipelines adaptors.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Positions only grow; the byte at position <c>p</c> lives at <c>p % Capacity</c>. The ring keeps the last
+/// <see cref="Capacity"/> bytes: a reader can start at the oldest one still intact (<see cref="ReadFrom.Oldest"/>) or
+/// at the writer (<see cref="ReadFrom.Latest"/>) and seek anywhere in between. With no live reader the writer never
+/// waits. Otherwise <see cref="SharedLog.SlowReaderPolicy.Block"/> makes it wait for the slowest live reader (up to the
+/// slow-reader timeout, then that reader is evicted), and <see cref="SharedLog.SlowReaderPolicy.Evict"/> lets it
+/// overwrite; a reader that was overwritten finds out after reading, counts the loss exactly in
+/// <see cref="RingReader.LostBytes"/> and resumes at the oldest intact byte.
+/// </para>
+/// <para>
+/// A <see cref="ByteRing"/> is a handle to the file; the writer and readers it creates keep the mapping alive until
+/// they are disposed too. Handles are thread-safe; writers and readers are each for one thread at a time.
+/// </para>
+/// </remarks>
+public sealed class ByteRing : IDisposable
+{
+    private readonly RingFile _ring;
+    private volatile bool _disposed;
+
+    private ByteRing(RingFile ring) => _ring = ring;
+
+    /// <summary>The path of the backing file.</summary>
+    public string FilePath => _ring.FilePath;
+
+    /// <summary>Data bytes in the ring (a power of two).</summary>
+    public int Capacity => _ring.Capacity;
+
+    /// <summary>Reader slots in the file.</summary>
+    public int MaxReaders => _ring.MaxReaders;
+
+    /// <summary>What the writer does about slow readers.</summary>
+    public SlowReaderPolicy SlowReaderPolicy => _ring.Policy;
+
+    /// <summary>How long a blocked writer waits before evicting under <see cref="SharedLog.SlowReaderPolicy.Block"/>.</summary>
+    public TimeSpan SlowReaderTimeout => _ring.SlowReaderTimeout;
+
+    /// <summary>The end of the published bytes: the number of bytes ever written.</summary>
+    public long WriterPosition
+    {
+        get
+        {
+            ThrowIfDisposed();
+            unsafe
+            {
+                return Atomic.ReadAcquire(_ring.WriterPosition);
+            }
+        }
+    }
+
+    /// <summary>The oldest byte still intact: a reader can seek from here to <see cref="WriterPosition"/>.</summary>
+    public long OldestPosition
+    {
+        get
+        {
+            ThrowIfDisposed();
+            unsafe
+            {
+                return Atomic.ReadAcquire(_ring.TailPosition);
+            }
+        }
+    }
+
+    /// <summary>Whether the writer completed the stream.</summary>
+    public bool IsCompleted
+    {
+        get
+        {
+            ThrowIfDisposed();
+            unsafe
+            {
+                return Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted;
+            }
+        }
+    }
+
+    /// <summary>The pid of the process holding the writer lease, or 0 when none does.</summary>
+    public int WriterProcessId
+    {
+        get
+        {
+            ThrowIfDisposed();
+            unsafe
+            {
+                return OwnerBlock.PidOf(OwnerBlock.ReadWord(_ring.WriterBlock));
+            }
+        }
+    }
+
+    internal bool IsDisposed => _disposed;
+
+    /// <summary>The slowest pin at the writer's last reader-table scan, as the writer recorded it (for tests and tools).</summary>
+    internal long CachedMinReaderPosition
+    {
+        get
+        {
+            unsafe
+            {
+                return Atomic.ReadAcquire(_ring.CachedMinReaderPosition);
+            }
+        }
+    }
+
+    internal RingFile File => _ring;
+
+    /// <summary>Creates a new ring file. Fails if one exists under that name.</summary>
+    /// <exception cref="ArgumentException">The name or options are invalid.</exception>
+    /// <exception cref="SharedLogException">The file exists, or space cannot be reserved for it.</exception>
+    public static ByteRing Create(string name, ByteRingOptions? options = null)
+    {
+        options ??= new ByteRingOptions();
+        string path = MappedRegion.ResolvePath(name, options.Directory);
+        var geometry = RingFile.Plan(options);
+        var region = MappedRegion.Create(path, geometry.FileLength, r => RingFile.Initialise(r, geometry, options));
+        return Wrap(region);
+    }
+
+    /// <summary>Creates a new ring file and claims its writer.</summary>
+    public static (RingWriter Writer, ByteRing Ring) CreateClaimed(string name, ByteRingOptions? options = null)
+    {
+        var ring = Create(name, options);
+        if (!ring.TryClaimWriter(out var writer))
+        {
+            ring.Dispose();
+            throw new SharedLogException($"Another process claimed the writer of '{ring.FilePath}' as soon as it was created.");
+        }
+
+        return (writer, ring);
+    }
+
+    /// <summary>Opens an existing ring file, validating it completely before use.</summary>
+    /// <exception cref="SharedLogException">The file does not exist or cannot be mapped.</exception>
+    /// <exception cref="SharedLogFormatException">The file is not a valid, compatible ring.</exception>
+    public static ByteRing Open(string name, string? directory = null)
+    {
+        string path = MappedRegion.ResolvePath(name, directory);
+        var region = MappedRegion.Open(path, FileLayout.HeaderLength);
+        return Wrap(region);
+    }
+
+    /// <summary>Opens the ring if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
+    public static ByteRing OpenOrCreate(string name, ByteRingOptions? options = null)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            string path = MappedRegion.ResolvePath(name, options?.Directory);
+            try
+            {
+                return Open(name, options?.Directory);
+            }
+            catch (SharedLogException) when (attempt < 3 && !System.IO.File.Exists(path))
+            {
+            }
+
+            try
+            {
+                return Create(name, options);
+            }
+            catch (SharedLogException) when (attempt < 3 && System.IO.File.Exists(path))
+            {
+            }
+        }
+    }
+
+    /// <summary>Deletes the ring file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
+    public static bool Delete(string name, string? directory = null)
+        => MappedRegion.Delete(MappedRegion.ResolvePath(name, directory));
+
+    /// <summary>
+    /// Claims the writer if no live process holds it. A lease whose owner died is taken over at once, and the new
+    /// writer continues at the position the dead one last published.
+    /// </summary>
+    public bool TryClaimWriter([NotNullWhen(true)] out RingWriter? writer)
+    {
+        ThrowIfDisposed();
+        unsafe
+        {
+            long owner = OwnerBlock.TryClaim(_ring.WriterBlock, out _);
+            if (owner == 0)
+            {
+                writer = null;
+                return false;
+            }
+
+            writer = new RingWriter(_ring, owner);
+            return true;
+        }
+    }
+
+    /// <summary>Creates a reader at the oldest intact byte or at the writer position.</summary>
+    /// <exception cref="SharedLogException">The reader table is full.</exception>
+    public RingReader CreateReader(ReadFrom from = ReadFrom.Oldest)
+    {
+        ThrowIfDisposed();
+        if (from is not (ReadFrom.Oldest or ReadFrom.Latest))
+        {
+            throw new ArgumentOutOfRangeException(nameof(from));
+        }
+
+        return new RingReader(this, _ring, from);
+    }
+
+    /// <summary>Closes this handle. The mapping stays until the writer and readers made from it are disposed; their waits end.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _ring.Region.Release();
+    }
+
+    private static ByteRing Wrap(MappedRegion region)
+    {
+        try
+        {
+            return new ByteRing(RingFile.Validate(region));
+        }
+        catch
+        {
+            region.Release();
+            throw;
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowDisposed(nameof(ByteRing));
+        }
+    }
+}

@@ -1,0 +1,60 @@
+namespace SharedLog.Waiting;
+
+/// <summary>
+/// The polling phases of an <see cref="IdleStrategy"/>, one pause per call. A blocking strategy reports when its
+/// spin phase is over (<see cref="ShouldBlock"/>) and the caller sleeps on its <see cref="Signal"/> instead.
+/// </summary>
+/// <remarks>
+/// Each pause is a short call into the runtime (a few pause instructions, a yield or a sleep), so a long wait never
+/// holds up a garbage collection.
+/// </remarks>
+internal struct Idler
+{
+    private readonly IdleStrategy _strategy;
+    private int _step;
+    private int _sleepMs;
+
+    public Idler(IdleStrategy strategy)
+    {
+        _strategy = strategy;
+        _step = 0;
+        _sleepMs = 1;
+    }
+
+    /// <summary>True when the strategy blocks now: its spin phase is over and futexes work on this platform.</summary>
+    public readonly bool ShouldBlock
+        => _strategy.IdleMode == IdleStrategy.Mode.Block && _step >= _strategy.SpinCount && Futex.IsSupported;
+
+    /// <summary>Pauses once: spin, yield or sleep, by the strategy and how long the wait has lasted.</summary>
+    public void Pause()
+    {
+        var strategy = _strategy;
+        switch (strategy.IdleMode)
+        {
+            case IdleStrategy.Mode.BusySpin:
+                Thread.SpinWait(1);
+                return;
+            case IdleStrategy.Mode.Yield:
+                Thread.Yield();
+                return;
+        }
+
+        int step = _step;
+        if (step < strategy.SpinCount)
+        {
+            _step = step + 1;
+            Thread.SpinWait(1);
+        }
+        else if (step < strategy.SpinCount + strategy.YieldCount)
+        {
+            _step = step + 1;
+            Thread.Yield();
+        }
+        else
+        {
+            // Backoff's sleep phase, and blocking where there are no futexes: pauses grow up to MaxSleep.
+            Thread.Sleep(_sleepMs);
+            _sleepMs = Math.Min(_sleepMs * 2, (int)strategy.MaxSleep.TotalMilliseconds);
+        }
+    }
+}

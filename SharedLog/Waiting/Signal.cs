@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using SharedLog.Memory;
+
+namespace SharedLog.Waiting;
+
+/// <summary>
+/// A wake-up channel in a mapped file: a 32-bit futex word and a need-wakeup flag, each pair on its own line of the
+/// header. Waiters (readers waiting for data, the writer waiting for space) sleep on the word; the side that makes
+/// progress wakes them, and pays only a full fence and one load while nobody sleeps.
+/// </summary>
+/// <remarks>
+/// Design (the need-wakeup handshake, as io_uring's SQ thread does it):
+/// <list type="bullet">
+/// <item>Waiter: read the word (V); exchange the flag to 1 (a full fence); re-check the condition; if it still
+/// does not hold, sleep while the word equals V (FUTEX_WAIT, bounded slices).</item>
+/// <item>Notifier: make the condition true with a release store; full fence; load the flag; only if it is set,
+/// exchange it to 0 and, if it was 1, bump the word and FUTEX_WAKE every sleeper.</item>
+/// </list>
+/// The two fences form a Dekker handshake: either the notifier sees the flag, or the waiter's re-check sees the
+/// new state. A notifier that sees the flag bumps the word after the waiter read V, so the waiter either fails
+/// FUTEX_WAIT's compare (EAGAIN) or is already queued and woken. No wake-up is lost. The flag, not a count, marks
+/// sleepers: a waiter killed while asleep leaves it set, and the next notify clears it (one spurious wake), so a
+/// crash never leaves the notifier paying a system call per operation. Several waiters share the flag; every wake
+/// wakes them all and those still unsatisfied set it again.
+/// <see cref="Kick"/> bumps the word and wakes everyone without a state change: waiters re-check (disposal,
+/// cancellation, an earlier deadline) and sleep again.
+/// </remarks>
+internal sealed unsafe class Signal
+{
+    private readonly MappedRegion _region;
+    private readonly int* _word;
+    private readonly int* _needWake;
+    private SignalDispatcher? _dispatcher;
+    private int _localWaiters;
+    private long _wakeCount;
+
+    /// <summary>A signal over the word at <paramref name="wordOffset"/> and the flag at <paramref name="flagOffset"/>.</summary>
+    public Signal(MappedRegion region, int wordOffset, int flagOffset)
+    {
+        _region = region;
+        _word = (int*)region.At(wordOffset, sizeof(int));
+        _needWake = (int*)region.At(flagOffset, sizeof(int));
+    }
+
+    internal MappedRegion Region => _region;
+
+    /// <summary>How many times this process cleared the flag and woke sleepers (diagnostics and tests).</summary>
+    internal long WakeCount => Interlocked.Read(ref _wakeCount);
+
+    /// <summary>Whether the need-wakeup flag is set now (diagnostics and tests).</summary>
+    internal bool NeedsWake => Atomic.ReadAcquire(_needWake) != 0;
+
+    /// <summary>The dispatcher of this process's async waiters on this signal, created on first use.</summary>
+    internal SignalDispatcher Dispatcher
+    {
+        get
+        {
+            var dispatcher = Volatile.Read(ref _dispatcher);
+            return dispatcher ?? Interlocked.CompareExchange(ref _dispatcher, new SignalDispatcher(this), null) ?? _dispatcher!;
+        }
+    }
+
+    /// <summary>
+    /// Called after the release store that may satisfy waiters (a published record, a moved pin). Costs a full fence
+    /// and one load unless someone sleeps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Notify()
+    {
+        // Full fence: the caller's release store is ordered before the flag load; pairs with the exchange in
+        // PrepareSleep (set flag, fence, re-check), so either we see the flag or the waiter sees the store.
+        Atomic.FullFence();
+        if (Atomic.ReadAcquire(_needWake) != 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Wakes the sleepers if the flag says there are any; clears the flag.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref *_needWake, 0) != 0)
+        {
+            // Bump after clearing: a waiter that read the word before setting the flag fails its compare or is woken.
+            Interlocked.Increment(ref *_word);
+            Futex.WakeAll(_word);
+            Interlocked.Increment(ref _wakeCount);
+        }
+    }
+
+    /// <summary>Makes every sleeper on the word (in every process) re-check its condition, whatever the flag says.</summary>
+    public void Kick()
+    {
+        Interlocked.Increment(ref *_word);
+        Futex.WakeAll(_word);
+    }
+
+    /// <summary>Kicks only when this process has a waiter on this signal (a sync wait or the dispatcher): used on disposal.</summary>
+    public void KickLocalWaiters()
+    {
+        if (Volatile.Read(ref _localWaiters) != 0)
+        {
+            Kick();
+        }
+    }
+
+    /// <summary>
+    /// Announces a sleeper: reads the word, then sets the need-wakeup flag with a full fence. The caller then
+    /// re-checks its condition and, if it still does not hold, calls <see cref="Sleep"/> with the returned value.
+    /// </summary>
+    public int PrepareSleep()
+    {
+        // Acquire: the value to sleep on is read before the flag is set and before the caller's re-check.
+        int value = Atomic.ReadAcquire(_word);
+        if (Futex.IsSupported)
+        {
+            // Full fence (exchange): the flag is visible before the re-check; pairs with the full fence in Notify.
+            Interlocked.Exchange(ref *_needWake, 1);
+        }
+
+        return value;
+    }
+
+    /// <summary>Sleeps while the word equals <paramref name="value"/>, until <paramref name="deadline"/> (Stopwatch ticks) or one slice at most.</summary>
+    public void Sleep(int value, long deadline)
+        => Futex.Wait(_word, value, deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp());
+
+    /// <summary>
+    /// Waits synchronously until <paramref name="condition"/> holds (true), the waiter is closed or the deadline
+    /// (Stopwatch ticks, <see cref="long.MaxValue"/> for none) passes (false), idling by <paramref name="strategy"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public bool Wait(ISignalCondition condition, IdleStrategy strategy, long deadline, CancellationToken cancellationToken)
+    {
+        var idler = new Idler(strategy);
+        bool sleeping = false;
+        CancellationTokenRegistration registration = default;
+        try
+        {
+            while (true)
+            {
+                int state = condition.Probe();
+                if (state != 0)
+                {
+                    return state > 0;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
+                {
+                    return false;
+                }
+
+                if (!idler.ShouldBlock)
+                {
+                    idler.Pause();
+                    continue;
+                }
+
+                if (!sleeping)
+                {
+                    sleeping = true;
+                    Interlocked.Increment(ref _localWaiters);
+                    if (cancellationToken.CanBeCanceled)
+                    {
+                        registration = cancellationToken.UnsafeRegister(static state => ((Signal)state!).Kick(), this);
+                    }
+                }
+
+                int value = PrepareSleep();
+                state = condition.Probe();
+                if (state != 0)
+                {
+                    return state > 0;
+                }
+
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    Sleep(value, deadline);
+                }
+            }
+        }
+        finally
+        {
+            if (sleeping)
+            {
+                registration.Dispose();
+                Interlocked.Decrement(ref _localWaiters);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits asynchronously through this process's dispatcher thread, without holding a thread per waiter. The
+    /// caller has probed once already; <paramref name="waiter"/> is the caller's reusable completion source.
+    /// </summary>
+    public ValueTask<bool> WaitAsync(AsyncWaiter waiter, long deadline, CancellationToken cancellationToken)
+        => waiter.Start(Dispatcher, deadline, cancellationToken);
+
+    /// <summary>The dispatcher counts as one local waiter while it has waiters.</summary>
+    internal void AddLocalWaiter(int delta) => Interlocked.Add(ref _localWaiters, delta);
+}
