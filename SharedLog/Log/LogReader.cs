@@ -27,10 +27,10 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 {
     private readonly SegmentedLog _owner;
     private readonly LogFile _log;
-    private readonly int _slotIndex;
-    private readonly long _slotOwner;
-    private readonly object _heartbeat;
-    private readonly byte* _readerSlot;
+    private int _slotIndex;
+    private long _slotOwner;
+    private object _heartbeat;
+    private byte* _readerSlot;
     private long _generation;
     private byte* _slot;
     private int _index;
@@ -300,6 +300,13 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
     private void NextSegment()
     {
+        if (!OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
+        {
+            // The slot was reaped (see Reregister): our pin protected nothing since, so resume as if evicted.
+            ResumeAtOldest();
+            return;
+        }
+
         // The count that said "segment done" must have been this generation's: a lapped slot holds another
         // segment's (smaller) count, and moving on from it would skip records without counting them.
         if (!IsIntact())
@@ -355,9 +362,15 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     /// <summary>Re-arms the slot, pins the oldest retained generation and counts what was skipped.</summary>
     private void ResumeAtOldest()
     {
+        if (!OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
+        {
+            Reregister();
+        }
+
         ReaderTable.Activate(_readerSlot);
         for (int attempt = 0; attempt < 1024; attempt++)
         {
+            long head = Atomic.ReadAcquire(_log.HeadGeneration);
             long generation = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
             _log.SpaceSignal.Notify();
             byte* slot = _log.Slot(generation);
@@ -365,6 +378,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation)
             {
+                _log.ThrowIfWindowUnchanged(head, generation, $"the slot of the oldest segment {generation} does not hold it");
                 continue;
             }
 
@@ -389,6 +403,21 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
         }
 
         throw new SharedLogException($"The reader of '{_log.FilePath}' could not find a stable oldest segment; the writer is reusing segments faster than they can be pinned.");
+    }
+
+    /// <summary>
+    /// Claims a new reader slot after ours was taken. That happens to a live reader only when the OS cannot tell
+    /// whether it runs (another pid namespace) and its heartbeat stalled past the timeout: another process reaped the
+    /// slot and may own it now. From then on this reader never writes to the old slot (every write to the slot is
+    /// preceded by an ownership check); it registers anew and resumes like an evicted reader, counting what it missed.
+    /// </summary>
+    private void Reregister()
+    {
+        Heartbeat.Unregister(_heartbeat);
+        _slotIndex = _log.Readers.Claim(ReaderSlotLayout.RoleReader, out _slotOwner);
+        _readerSlot = _log.Readers.Slot(_slotIndex);
+        _heartbeat = Heartbeat.Register(_log.Region, _log.Readers.SlotOffset(_slotIndex), _slotOwner);
+        Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.LostCountOffset), _lost);
     }
 
     /// <summary>Positions at <paramref name="sequence"/>, which lies in or after <paramref name="fromGeneration"/>.</summary>
@@ -425,6 +454,11 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != pinned)
             {
+                if (pinned == head)
+                {
+                    _log.ThrowIfWindowUnchanged(head, Atomic.ReadAcquire(_log.OldestGeneration), $"the head segment slot does not hold generation {head}");
+                }
+
                 continue;
             }
 

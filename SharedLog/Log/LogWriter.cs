@@ -366,6 +366,8 @@ public sealed unsafe class LogWriter : IDisposable
     /// </summary>
     private void Recover()
     {
+        // Never append to a window that does not add up (hostile or corrupt file): TryClaimWriter throws instead.
+        _log.ValidateWindow();
         long head = Atomic.ReadAcquire(_log.HeadGeneration);
         byte* slot = _log.Slot(head);
         if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != head)
