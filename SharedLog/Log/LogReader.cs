@@ -135,6 +135,14 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
                 return false;
             }
 
+            // The count that said "sealed and fully read" must be this generation's: if the slot was reused under us,
+            // moving on from a stale position would skip records without counting them.
+            if (!IsIntact())
+            {
+                CorruptOrLapped();
+                continue;
+            }
+
             NextSegment();
         }
 

@@ -25,6 +25,10 @@ internal struct Idler
     public readonly bool ShouldBlock
         => _strategy.IdleMode == IdleStrategy.Mode.Block && _step >= _strategy.SpinCount && Futex.IsSupported;
 
+    /// <summary>True while the next pause is a spin (busy-spin, or the spin phase of the other strategies).</summary>
+    public readonly bool IsSpinning
+        => _strategy.IdleMode == IdleStrategy.Mode.BusySpin || (_strategy.IdleMode != IdleStrategy.Mode.Yield && _step < _strategy.SpinCount);
+
     /// <summary>Pauses once: spin, yield or sleep, by the strategy and how long the wait has lasted.</summary>
     public void Pause()
     {
