@@ -193,7 +193,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        long deadline = Deadline(timeout);
+        long deadline = WaitDeadline.From(timeout);
         if (HasDataCore())
         {
             return true;
@@ -226,7 +226,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     /// </summary>
     public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        long deadline = Deadline(timeout);
+        long deadline = WaitDeadline.From(timeout);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<bool>(cancellationToken);
@@ -278,19 +278,6 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
     private bool HasDataCore()
         => _log.ReadCount(_slot) > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !IsIntact();
-
-    private static long Deadline(TimeSpan timeout)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            return long.MaxValue;
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        double ticks = timeout.TotalSeconds * Stopwatch.Frequency;
-        long now = Stopwatch.GetTimestamp();
-        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsIntact()
