@@ -1,13 +1,70 @@
+using System.Reflection;
 using BenchmarkDotNet.Running;
+using SharedLog.Benchmarks.CrossProcess;
 
 namespace SharedLog.Benchmarks;
 
-/// <summary>Microbenchmarks (BenchmarkDotNet) and cross-process comparisons against baselines.</summary>
+/// <summary>
+/// <c>bench log-throughput|ring-throughput|ping-pong [options]</c> runs a cross-process comparison against its
+/// baselines; <c>bench micro [BenchmarkDotNet options]</c> (or any other arguments) runs the microbenchmarks.
+/// </summary>
+/// <remarks>
+/// Cross-process benchmarks start this program again as their child processes (with a <c>--role</c> option) and
+/// end their report with <c>summary:</c> lines, which <c>scripts/bench.sh</c> collects into one table.
+/// </remarks>
 public static class Program
 {
+    /// <summary>Cross-process benchmarks that live in their own classes, found by name so each can be added on its own.</summary>
+    private static readonly Dictionary<string, string> s_byName = new(StringComparer.Ordinal)
+    {
+        ["ring-throughput"] = "SharedLog.Benchmarks.CrossProcess.RingThroughput",
+        ["ping-pong"] = "SharedLog.Benchmarks.CrossProcess.PingPong",
+    };
+
     public static int Main(string[] args)
     {
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        {
+            PrintUsage();
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        if (args[0] == "log-throughput")
+        {
+            return LogThroughput.Run(args[1..]);
+        }
+
+        if (s_byName.TryGetValue(args[0], out string? typeName))
+        {
+            return RunByName(args[0], typeName, args[1..]);
+        }
+
+        string[] switcherArgs = args[0] == "micro" ? args[1..] : args;
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(switcherArgs);
         return 0;
     }
+
+    /// <summary>Calls <c>public static int Run(string[] args)</c> on <paramref name="typeName"/>, or explains that it is absent.</summary>
+    private static int RunByName(string command, string typeName, string[] args)
+    {
+        var type = typeof(Program).Assembly.GetType(typeName);
+        var run = type?.GetMethod("Run", BindingFlags.Public | BindingFlags.Static, [typeof(string[])]);
+        if (run is null || run.ReturnType != typeof(int))
+        {
+            Console.WriteLine($"{command}: skipped, this build has no {typeName}.Run(string[])");
+            return 0;
+        }
+
+        return run.CreateDelegate<Func<string[], int>>()(args);
+    }
+
+    private static void PrintUsage() => Console.Error.WriteLine(
+        """
+        usage: bench COMMAND [options]
+          log-throughput    writer process -> reader process through a SharedLog log vs anonymous pipes
+          ring-throughput   writer process -> reader process through a SharedLog byte ring vs baselines
+          ping-pong         round-trip latency between two processes vs baselines
+          micro [--filter PATTERN ...]   BenchmarkDotNet microbenchmarks (e.g. micro --filter '*')
+        Each cross-process command takes --help.
+        """);
 }

@@ -1,74 +1,74 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
+using System.Globalization;
 
 namespace SharedLog.Demo.Reader;
 
-/// <summary>A minimal subscriber: tails a named log until the end-of-stream record (type 0), then reports.</summary>
+/// <summary>
+/// Reader side of the demo: <c>subscribe</c> tails a log (optionally slowly), <c>sidecar</c> attaches for a while
+/// and detaches, <c>inspect</c> describes a log file.
+/// </summary>
 public static class Program
 {
+    private const string Usage =
+        """
+        usage: SharedLog.Demo.Reader subscribe NAME [--role LABEL] [--max-rate TICKS_PER_S] [--dir DIR]
+               SharedLog.Demo.Reader sidecar NAME [--seconds S] [--dir DIR]
+               SharedLog.Demo.Reader inspect NAME [DIR]
+        """;
+
     public static int Main(string[] args)
     {
-        string name = args.Length > 0 ? args[0] : "demo";
-        string label = args.Length > 1 ? args[1] : "reader";
-        string? directory = args.Length > 2 ? args[2] : null;
-
-        SegmentedLog? log = null;
-        var wait = Stopwatch.StartNew();
-        while (log is null)
+        if (args.Length < 2)
         {
-            try
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        string command = args[0];
+        string name = args[1];
+        var options = ParseOptions(args.AsSpan(2));
+        if (options is null)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        string? directory = options.GetValueOrDefault("dir");
+        return command switch
+        {
+            "subscribe" => Subscriber.Run(name, directory, options.GetValueOrDefault("role") ?? "subscriber", int.Parse(options.GetValueOrDefault("max-rate") ?? "0", CultureInfo.InvariantCulture)),
+            "sidecar" => Sidecar.Run(name, directory, double.Parse(options.GetValueOrDefault("seconds") ?? "5", CultureInfo.InvariantCulture)),
+            "inspect" => Inspect.Run(name, directory),
+            _ => Fail($"unknown command '{command}'"),
+        };
+    }
+
+    /// <summary><c>--key value</c> pairs; a lone positional argument is kept as "dir" for <c>inspect NAME DIR</c>.</summary>
+    private static Dictionary<string, string>? ParseOptions(ReadOnlySpan<string> args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
             {
-                log = SegmentedLog.Open(name, directory);
+                options[args[i][2..]] = args[++i];
             }
-            catch (SharedLogException) when (wait.Elapsed < TimeSpan.FromSeconds(10))
+            else if (i == 0 && args.Length == 1)
             {
-                Thread.Sleep(20);
+                options["dir"] = args[0];
+            }
+            else
+            {
+                return null;
             }
         }
 
-        using (log)
-        using (var reader = log.CreateReader(ReadFrom.Oldest))
-        {
-            long received = 0;
-            long outOfOrder = 0;
-            long expected = reader.NextSequence;
-            var clock = Stopwatch.StartNew();
-            while (true)
-            {
-                if (!reader.TryRead(out var record))
-                {
-                    if (!reader.Wait(TimeSpan.FromSeconds(5)))
-                    {
-                        Console.WriteLine($"{label}: no data for 5 s, giving up");
-                        return 1;
-                    }
+        return options;
+    }
 
-                    continue;
-                }
-
-                if (record.TypeId == 0)
-                {
-                    break;
-                }
-
-                long sequence = BinaryPrimitives.ReadInt64LittleEndian(record.Payload);
-                if (!reader.Validate())
-                {
-                    continue;
-                }
-
-                if (sequence != record.Sequence)
-                {
-                    outOfOrder++;
-                }
-
-                received++;
-                expected = record.Sequence + 1;
-            }
-
-            Console.WriteLine(
-                $"{label}: received {received:N0}, lost {reader.LostCount:N0}, mismatched {outOfOrder}, in {clock.Elapsed.TotalSeconds:0.00} s");
-            return outOfOrder == 0 ? 0 : 1;
-        }
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        Console.Error.WriteLine(Usage);
+        return 2;
     }
 }

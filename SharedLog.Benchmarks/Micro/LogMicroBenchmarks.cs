@@ -2,48 +2,59 @@ using BenchmarkDotNet.Attributes;
 
 namespace SharedLog.Benchmarks.Micro;
 
-/// <summary>In-process cost of the append and read paths (no contention), with allocations counted.</summary>
+/// <summary>In-process cost of the append paths (no contention), with allocations counted.</summary>
 [MemoryDiagnoser]
 public class LogMicroBenchmarks
 {
     private readonly byte[] _payload = new byte[64];
-    private string _directory = "";
-    private SegmentedLog _log = null!;
+    private MicroLog _log = null!;
     private LogWriter _writer = null!;
-    private LogReader _reader = null!;
+    private LogReader? _reader;
+
+    /// <summary>A 24-byte market-data tick, appended as an unmanaged value.</summary>
+    public readonly record struct Tick(long Timestamp, double Price, int SymbolId, int Size);
 
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Path.Combine(OperatingSystem.IsLinux() ? "/dev/shm" : Path.GetTempPath(), "sharedlog-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_directory);
-        (_writer, _log) = SegmentedLog.CreateClaimed("micro", new SegmentedLogOptions
-        {
-            SegmentCapacity = 4096,
-            RetainedCapacity = 1 << 16,
-            SlowReaderPolicy = SlowReaderPolicy.Evict,
-            Directory = _directory,
-        });
-        _reader = _log.CreateReader(ReadFrom.Latest);
+        _log = new MicroLog(SlowReaderPolicy.Evict, retained: 1 << 16);
+        _writer = _log.Writer;
+    }
+
+    [GlobalSetup(Target = nameof(AppendRead64))]
+    public void SetupWithReader()
+    {
+        Setup();
+        _reader = _log.Log.CreateReader(ReadFrom.Latest);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _reader.Dispose();
-        _writer.Dispose();
+        _reader?.Dispose();
         _log.Dispose();
-        Directory.Delete(_directory, recursive: true);
     }
 
-    [Benchmark(Description = "Append 64 B")]
+    [Benchmark(Description = "Append 64 B", Baseline = true)]
     public long Append64() => _writer.Append(_payload);
+
+    [Benchmark(Description = "Append<Tick> 24 B")]
+    public long AppendTick() => _writer.Append(new Tick(42, 101.25, 7, 300));
+
+    [Benchmark(Description = "Claim 64 B + Commit")]
+    public long ClaimCommit64()
+    {
+        var claim = _writer.Claim(64, typeId: 1);
+        claim.Span[0] = 1;
+        claim.Commit();
+        return claim.Sequence;
+    }
 
     [Benchmark(Description = "Append 64 B + TryRead + Validate")]
     public long AppendRead64()
     {
         _writer.Append(_payload);
-        _reader.TryRead(out var record);
+        _reader!.TryRead(out var record);
         _reader.Validate();
         return record.Sequence;
     }

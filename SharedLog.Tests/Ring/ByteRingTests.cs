@@ -73,6 +73,17 @@ public sealed class ByteRingTests : IDisposable
 
         using var ring = ByteRing.Create("exists", Options());
         Assert.Throws<SharedLogException>(() => ByteRing.Create("exists", Options()));
+        using (var same = ByteRing.OpenOrCreate("exists", Options(capacity: 1024)))
+        {
+            Assert.Equal(ring.FilePath, same.FilePath);
+            Assert.Equal(64, same.Capacity);
+        }
+
+        using (var created = ByteRing.OpenOrCreate("fresh", Options(capacity: 1024)))
+        {
+            Assert.Equal(1024, created.Capacity);
+        }
+
         Assert.Throws<SharedLogException>(() => ByteRing.Open("missing", _dir.Path));
         Assert.True(ByteRing.Delete("exists", _dir.Path));
         Assert.False(ByteRing.Delete("exists", _dir.Path));
@@ -317,6 +328,41 @@ public sealed class ByteRingTests : IDisposable
             Assert.Equal(64, rest.Length);
             Assert.Equal(-1, RingContent.Mismatch(rest, 10));
             Assert.Equal(0, reader.LostBytes);
+        }
+    }
+
+    [Fact]
+    public void Block_writer_rescans_the_reader_table_only_when_its_cached_slowest_position_says_the_space_is_short()
+    {
+        var (writer, ring) = ByteRing.CreateClaimed("cache", Options(capacity: 64));
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            Assert.Equal(long.MaxValue, ring.CachedMinReaderPosition);
+
+            // The first write scans (a reader joined): the slowest is at 0.
+            Assert.Equal(10, writer.Write(new byte[10]));
+            Assert.Equal(0, ring.CachedMinReaderPosition);
+
+            // The reader moves to 10; the cache (0) still says 54 bytes are free, so 40 bytes need no scan.
+            Assert.Equal(10, reader.Read(new byte[10]));
+            Assert.Equal(40, writer.Write(new byte[40]));
+            Assert.Equal(0, ring.CachedMinReaderPosition);
+
+            // 20 more do not fit by the cache (14 free): the writer rescans, finds the reader at 10, and 24 fit.
+            Assert.Equal(20, writer.Write(new byte[20]));
+            Assert.Equal(10, ring.CachedMinReaderPosition);
+
+            // A reader joining below the cache (at the oldest intact byte, 70 - 64) makes the writer rescan before it
+            // overwrites anything.
+            using var late = ring.CreateReader(ReadFrom.Oldest);
+            Assert.Equal(6, late.Position);
+            Assert.Equal(60, reader.Read(new byte[64]));
+            Assert.Equal(0, writer.Write(new byte[1]));
+            Assert.Equal(6, ring.CachedMinReaderPosition);
+            Assert.Equal(64, late.Read(new byte[64]));
+            Assert.Equal(0, late.LostBytes);
         }
     }
 
@@ -699,6 +745,66 @@ public sealed class ByteRingTests : IDisposable
             Assert.Equal(74, replacement.Position);
             readers[0].Dispose();
             readers[1].Dispose();
+        }
+    }
+
+    [Fact]
+    public void Steady_state_write_and_read_paths_allocate_nothing()
+    {
+        const int Rounds = 20_000;
+        var (writer, ring) = ByteRing.CreateClaimed("alloc", Options(capacity: 4096));
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            var data = RingContent.Make(0, 1000);
+            var buffer = new byte[1000];
+            var memory = buffer.AsMemory();
+            int synchronous = 0;
+
+            // No assertions inside: they allocate. Both async calls complete synchronously (space and data are there).
+            void Round()
+            {
+                writer.Write(data);
+                reader.Read(buffer);
+                int free = writer.GetWriteSpans(500, out var first, out var second);
+                data.AsSpan(0, first.Length).CopyTo(first);
+                data.AsSpan(first.Length, second.Length).CopyTo(second);
+                writer.Advance(free);
+                int available = reader.GetReadSpans(out _, out _);
+                reader.Validate();
+                reader.Advance(available);
+                writer.GetWriteMemory(out _, out _, 100);
+                writer.Advance(100);
+                reader.GetReadMemory(out _, out _);
+                reader.Advance(100);
+                var write = writer.WriteAsync(data.AsMemory(0, 300));
+                var read = reader.ReadAsync(memory);
+                if (write.IsCompletedSuccessfully && read.IsCompletedSuccessfully && read.Result == 300)
+                {
+                    synchronous++;
+                }
+            }
+
+            for (int i = 0; i < Rounds; i++)
+            {
+                Round();
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Rounds; i++)
+            {
+                Round();
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            // Any allocation on these paths would cost at least 24 bytes a round; the runtime itself may allocate a
+            // few hundred bytes once (tiered JIT), hence "less than a byte per round" rather than exactly 0.
+            Assert.True(allocated < Rounds, $"{allocated} bytes allocated in {Rounds} rounds");
+            Assert.Equal(2 * Rounds, synchronous);
+            Assert.Equal(writer.Position, reader.Position);
+            Assert.Equal(0, reader.LostBytes);
         }
     }
 

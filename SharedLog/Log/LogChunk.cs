@@ -23,5 +23,5 @@ public readonly ref struct LogChunk
     public int Count { get; }
 
     /// <summary>Iterates the segment's records.</summary>
-    public LogSnapshot.Enumerator GetEnumerator() => new(_snapshot, SegmentSequence, SegmentSequence);
+    public LogSnapshot.Enumerator GetEnumerator() => new(_snapshot, SegmentSequence, SegmentSequence, FirstSequence);
 }

@@ -148,9 +148,12 @@ internal sealed unsafe class LogFile
             throw new ArgumentOutOfRangeException(nameof(options), $"SegmentBytes must be a multiple of 8 from 16 to {LogLayout.MaxSegmentBytes}; got {segmentBytes}.");
         }
 
-        if (options.RetainedCapacity < 1)
+        // The upper bound comes first: it keeps the segment arithmetic below from overflowing (a hostile header may
+        // hold any 64-bit value here).
+        if (options.RetainedCapacity < 1 || options.RetainedCapacity > (long)LogLayout.MaxSlotCount * options.SegmentCapacity)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), $"RetainedCapacity must be at least 1; got {options.RetainedCapacity}.");
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"RetainedCapacity must be 1 to {(long)LogLayout.MaxSlotCount * options.SegmentCapacity} (SegmentCapacity x {LogLayout.MaxSlotCount}); got {options.RetainedCapacity}.");
         }
 
         if (options.MaxReaders is < 1 or > FileLayout.MaxReadersLimit)
@@ -279,22 +282,93 @@ internal sealed unsafe class LogFile
         }
 
         var log = new LogFile(region, geometry, options.SlowReaderPolicy, options.SlowReaderTimeout);
-        long head = Atomic.ReadAcquire(log.HeadGeneration);
-        long oldest = Atomic.ReadAcquire(log.OldestGeneration);
-        if (head < 0 || oldest < 0 || oldest > head || head - oldest >= geometry.SlotCount)
-        {
-            ThrowHelper.ThrowCorrupt(path, $"the window of generations [{oldest}, {head}] is not valid for {geometry.SlotCount} slots");
-        }
 
-        long headGeneration = Atomic.ReadAcquire(GenerationOf(log.Slot(head)));
-        if (headGeneration != head)
+        // A live writer may roll while we look, so a mismatch is only corruption if the head did not move meanwhile.
+        for (int attempt = 0; ; attempt++)
         {
-            ThrowHelper.ThrowCorrupt(path, $"the head segment slot holds generation {headGeneration}, not {head}");
-        }
+            long head = Atomic.ReadAcquire(log.HeadGeneration);
+            long oldest = Atomic.ReadAcquire(log.OldestGeneration);
+            if (head < 0 || oldest < 0 || oldest > head || head - oldest >= geometry.SlotCount)
+            {
+                ThrowHelper.ThrowCorrupt(path, $"the window of generations [{oldest}, {head}] is not valid for {geometry.SlotCount} slots");
+            }
 
-        log.ReadCount(log.Slot(head));
-        return log;
+            byte* headSlot = log.Slot(head);
+            long headGeneration = Atomic.ReadAcquire(GenerationOf(headSlot));
+            long headFirst = Atomic.ReadAcquire(FirstSequenceOf(headSlot));
+            log.ReadCount(headSlot);
+            Atomic.LoadFence();
+            if (headGeneration == head && IsSequenceInRange(log, headFirst))
+            {
+                return log;
+            }
+
+            if (attempt >= 3 || Atomic.ReadAcquire(log.HeadGeneration) == head)
+            {
+                ThrowHelper.ThrowCorrupt(path, headGeneration != head
+                    ? $"the head segment slot holds generation {headGeneration}, not {head}"
+                    : $"the head segment starts at sequence {headFirst}");
+            }
+        }
     }
+
+    /// <summary>
+    /// Checks the retained window as a writer sees it before appending to it: every slot from the oldest to the head
+    /// holds its generation, counts are within capacity and each segment starts where the previous one ended. Called
+    /// with the writer lease held, so nothing moves meanwhile (readers only read segments).
+    /// </summary>
+    /// <exception cref="SharedLogFormatException">The window is inconsistent.</exception>
+    public void ValidateWindow()
+    {
+        long head = Atomic.ReadAcquire(HeadGeneration);
+        long oldest = Atomic.ReadAcquire(OldestGeneration);
+        if (head < 0 || oldest < 0 || oldest > head || head - oldest >= SlotCount)
+        {
+            ThrowHelper.ThrowCorrupt(FilePath, $"the window of generations [{oldest}, {head}] is not valid for {SlotCount} slots");
+        }
+
+        long expected = -1;
+        for (long generation = oldest; generation <= head; generation++)
+        {
+            byte* slot = Slot(generation);
+            long actual = Atomic.ReadAcquire(GenerationOf(slot));
+            if (actual != generation)
+            {
+                ThrowHelper.ThrowCorrupt(FilePath, $"the slot of retained segment {generation} holds generation {actual}");
+            }
+
+            long first = Atomic.ReadAcquire(FirstSequenceOf(slot));
+            int count = ReadCount(slot);
+            if (!IsSequenceInRange(this, first) || (expected >= 0 && first != expected))
+            {
+                ThrowHelper.ThrowCorrupt(FilePath, $"segment {generation} starts at sequence {first}, expected {(expected >= 0 ? expected : "0 or more")}");
+            }
+
+            expected = first + count;
+        }
+    }
+
+    /// <summary>
+    /// Called when a retained slot did not hold the generation expected of it. The writer reuses a slot only after
+    /// raising Oldest past it, and the head's slot only after rolling on, so if neither Head nor Oldest moved since
+    /// <paramref name="head"/> and <paramref name="oldest"/> were read, no race explains it: the file is corrupt.
+    /// Returns when they moved (the caller retries), so corruption is reported at once instead of after every retry.
+    /// </summary>
+    public void ThrowIfWindowUnchanged(long head, long oldest, string what)
+    {
+        Atomic.LoadFence();
+        if (Atomic.ReadAcquire(HeadGeneration) == head && Atomic.ReadAcquire(OldestGeneration) == oldest)
+        {
+            ThrowHelper.ThrowCorrupt(FilePath, what);
+        }
+    }
+
+    /// <summary>
+    /// A first sequence a segment can hold: not negative, and far enough from overflow that a window of records after
+    /// it stays positive.
+    /// </summary>
+    private static bool IsSequenceInRange(LogFile log, long first)
+        => first >= 0 && first <= long.MaxValue - ((long)log.SlotCount * log.SegmentCapacity);
 
     /// <summary>The computed layout of a log file.</summary>
     internal readonly record struct Geometry(

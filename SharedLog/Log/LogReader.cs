@@ -27,16 +27,17 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 {
     private readonly SegmentedLog _owner;
     private readonly LogFile _log;
-    private readonly int _slotIndex;
-    private readonly long _slotOwner;
-    private readonly object _heartbeat;
-    private readonly byte* _readerSlot;
+    private int _slotIndex;
+    private long _slotOwner;
+    private object _heartbeat;
+    private byte* _readerSlot;
     private long _generation;
     private byte* _slot;
     private int _index;
     private long _nextSequence;
     private long _lost;
     private bool _holding;
+    private int _knownCount;
     private volatile bool _disposed;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
@@ -106,7 +107,9 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
         for (int attempt = 0; attempt < 1024; attempt++)
         {
-            int count = _log.ReadCount(_slot);
+            // The writer rewrites the shared count on every append: re-read it (a cache miss) only once the records
+            // it already announced are consumed. Reading under a stale count is safe: IsIntact checks the generation.
+            int count = _index < _knownCount ? _knownCount : (_knownCount = _log.ReadCount(_slot));
             if (_index < count)
             {
                 if (_log.TryLocate(_slot, _index, out byte* bytes, out int payloadLength) && IsIntact())
@@ -133,14 +136,6 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
                 record = default;
                 return false;
-            }
-
-            // The count that said "sealed and fully read" must be this generation's: if the slot was reused under us,
-            // moving on from a stale position would skip records without counting them.
-            if (!IsIntact())
-            {
-                CorruptOrLapped();
-                continue;
             }
 
             NextSegment();
@@ -198,7 +193,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        long deadline = Deadline(timeout);
+        long deadline = WaitDeadline.From(timeout);
         if (HasDataCore())
         {
             return true;
@@ -231,7 +226,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     /// </summary>
     public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        long deadline = Deadline(timeout);
+        long deadline = WaitDeadline.From(timeout);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<bool>(cancellationToken);
@@ -284,19 +279,6 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     private bool HasDataCore()
         => _log.ReadCount(_slot) > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !IsIntact();
 
-    private static long Deadline(TimeSpan timeout)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            return long.MaxValue;
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        double ticks = timeout.TotalSeconds * Stopwatch.Frequency;
-        long now = Stopwatch.GetTimestamp();
-        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsIntact()
     {
@@ -308,8 +290,24 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
     private void NextSegment()
     {
+        if (!OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
+        {
+            // The slot was reaped (see Reregister): our pin protected nothing since, so resume as if evicted.
+            ResumeAtOldest();
+            return;
+        }
+
+        // The count that said "segment done" must have been this generation's: a lapped slot holds another
+        // segment's (smaller) count, and moving on from it would skip records without counting them.
+        if (!IsIntact())
+        {
+            CorruptOrLapped();
+            return;
+        }
+
         _generation++;
         _slot = _log.Slot(_generation);
+        _knownCount = 0;
         _index = 0;
 
         // Release: moving the pin forward is always safe (the old pin covered this generation too).
@@ -355,9 +353,15 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     /// <summary>Re-arms the slot, pins the oldest retained generation and counts what was skipped.</summary>
     private void ResumeAtOldest()
     {
+        if (!OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
+        {
+            Reregister();
+        }
+
         ReaderTable.Activate(_readerSlot);
         for (int attempt = 0; attempt < 1024; attempt++)
         {
+            long head = Atomic.ReadAcquire(_log.HeadGeneration);
             long generation = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
             _log.SpaceSignal.Notify();
             byte* slot = _log.Slot(generation);
@@ -365,6 +369,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation)
             {
+                _log.ThrowIfWindowUnchanged(head, generation, $"the slot of the oldest segment {generation} does not hold it");
                 continue;
             }
 
@@ -383,12 +388,28 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
             _generation = generation;
             _slot = slot;
+            _knownCount = 0;
             _index = 0;
             _nextSequence = first;
             return;
         }
 
         throw new SharedLogException($"The reader of '{_log.FilePath}' could not find a stable oldest segment; the writer is reusing segments faster than they can be pinned.");
+    }
+
+    /// <summary>
+    /// Claims a new reader slot after ours was taken. That happens to a live reader only when the OS cannot tell
+    /// whether it runs (another pid namespace) and its heartbeat stalled past the timeout: another process reaped the
+    /// slot and may own it now. From then on this reader never writes to the old slot (every write to the slot is
+    /// preceded by an ownership check); it registers anew and resumes like an evicted reader, counting what it missed.
+    /// </summary>
+    private void Reregister()
+    {
+        Heartbeat.Unregister(_heartbeat);
+        _slotIndex = _log.Readers.Claim(ReaderSlotLayout.RoleReader, out _slotOwner);
+        _readerSlot = _log.Readers.Slot(_slotIndex);
+        _heartbeat = Heartbeat.Register(_log.Region, _log.Readers.SlotOffset(_slotIndex), _slotOwner);
+        Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.LostCountOffset), _lost);
     }
 
     /// <summary>Positions at <paramref name="sequence"/>, which lies in or after <paramref name="fromGeneration"/>.</summary>
@@ -404,6 +425,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             {
                 _generation = g;
                 _slot = slot;
+                _knownCount = 0;
                 _index = (int)Math.Clamp(sequence - first, 0, count);
                 _nextSequence = first + _index;
                 Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), g);
@@ -425,11 +447,17 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != pinned)
             {
+                if (pinned == head)
+                {
+                    _log.ThrowIfWindowUnchanged(head, Atomic.ReadAcquire(_log.OldestGeneration), $"the head segment slot does not hold generation {head}");
+                }
+
                 continue;
             }
 
             _generation = pinned;
             _slot = slot;
+            _knownCount = 0;
             _index = count;
             _nextSequence = first + count;
             return;

@@ -22,10 +22,10 @@ namespace SharedLog;
 public sealed unsafe class LogSnapshot : IDisposable
 {
     private readonly LogFile _log;
-    private readonly int _slotIndex;
-    private readonly long _slotOwner;
-    private readonly object _heartbeat;
-    private readonly byte* _readerSlot;
+    private int _slotIndex;
+    private long _slotOwner;
+    private object _heartbeat;
+    private byte* _readerSlot;
     private long _firstGeneration;
     private long _headGeneration;
     private int _headCount;
@@ -74,6 +74,16 @@ public sealed unsafe class LogSnapshot : IDisposable
     public void Refresh()
     {
         ThrowIfDisposed();
+        if (!OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
+        {
+            // Our slot was reaped while we stalled (only possible where the OS cannot tell that we live, see
+            // LogReader.Reregister); it may belong to someone else now, so never write to it again.
+            Heartbeat.Unregister(_heartbeat);
+            _slotIndex = _log.Readers.Claim(ReaderSlotLayout.RoleSnapshot, out _slotOwner);
+            _readerSlot = _log.Readers.Slot(_slotIndex);
+            _heartbeat = Heartbeat.Register(_log.Region, _log.Readers.SlotOffset(_slotIndex), _slotOwner);
+        }
+
         ReaderTable.Activate(_readerSlot);
         for (int attempt = 0; attempt < 1024; attempt++)
         {
@@ -86,6 +96,7 @@ public sealed unsafe class LogSnapshot : IDisposable
             long head = Atomic.ReadAcquire(_log.HeadGeneration);
             if (head < first || head - first >= _log.SlotCount)
             {
+                _log.ThrowIfWindowUnchanged(head, first, $"the window of generations [{first}, {head}] is not valid for {_log.SlotCount} slots");
                 continue;
             }
 
@@ -97,12 +108,15 @@ public sealed unsafe class LogSnapshot : IDisposable
             Atomic.LoadFence();
             if (Atomic.ReadAcquire(LogFile.GenerationOf(headSlot)) != head || Atomic.ReadAcquire(LogFile.GenerationOf(firstSlot)) != first)
             {
+                _log.ThrowIfWindowUnchanged(head, first, $"the slots of segments {first} and {head} do not hold those generations");
                 continue;
             }
 
-            if (firstSequence > headFirst)
+            // Bounds the record count, so Count and every sequence derived from it are sane even for a hostile file;
+            // enumeration checks each segment against its predecessor.
+            if (firstSequence < 0 || firstSequence > headFirst || headFirst - firstSequence > (head - first) * _log.SegmentCapacity)
             {
-                ThrowHelper.ThrowCorrupt(_log.FilePath, $"segment {first} starts at {firstSequence}, after the head segment's {headFirst}");
+                ThrowHelper.ThrowCorrupt(_log.FilePath, $"segments {first} to {head} start at sequences {firstSequence} and {headFirst}, which cannot both hold");
             }
 
             _firstGeneration = first;
@@ -121,7 +135,7 @@ public sealed unsafe class LogSnapshot : IDisposable
     public Enumerator GetEnumerator()
     {
         ThrowIfUnusable();
-        return new Enumerator(this, _firstGeneration, _headGeneration);
+        return new Enumerator(this, _firstGeneration, _headGeneration, FirstSequence);
     }
 
     /// <summary>Finds a record by sequence number in O(log segments). False when it is outside the snapshot.</summary>
@@ -192,7 +206,9 @@ public sealed unsafe class LogSnapshot : IDisposable
     internal void Check(byte* slot, long generation)
     {
         Atomic.LoadFence();
-        if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation || ReaderTable.IsEvicted(_readerSlot))
+        // A reaped slot (see Refresh) pins nothing any more: that is an eviction too.
+        if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation || ReaderTable.IsEvicted(_readerSlot)
+            || !OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
         {
             ThrowEvicted();
         }
@@ -232,15 +248,17 @@ public sealed unsafe class LogSnapshot : IDisposable
         private int _index;
         private int _count;
         private long _sequence;
+        private long _expectedSequence;
         private LogRecord _current;
 
-        internal Enumerator(LogSnapshot snapshot, long firstGeneration, long lastGeneration)
+        internal Enumerator(LogSnapshot snapshot, long firstGeneration, long lastGeneration, long firstSequence)
         {
             _snapshot = snapshot;
             _lastGeneration = lastGeneration;
             _generation = firstGeneration - 1;
             _index = 0;
             _count = 0;
+            _expectedSequence = firstSequence;
         }
 
         /// <summary>The current record; its payload is valid until the next MoveNext.</summary>
@@ -269,6 +287,14 @@ public sealed unsafe class LogSnapshot : IDisposable
                 _sequence = Atomic.ReadAcquire(LogFile.FirstSequenceOf(_slot));
                 _index = 0;
                 _snapshot.Check(_slot, _generation);
+                if (_sequence != _expectedSequence)
+                {
+                    // Sequences stay contiguous across segments, so a corrupt first sequence can never show up as a
+                    // gap or a duplicate.
+                    ThrowHelper.ThrowCorrupt(log.FilePath, $"segment {_generation} starts at sequence {_sequence}, expected {_expectedSequence}");
+                }
+
+                _expectedSequence = _sequence + _count;
             }
 
             if (!log.TryLocate(_slot, _index, out byte* bytes, out int length))
@@ -300,12 +326,14 @@ public sealed unsafe class LogSnapshot : IDisposable
     {
         private readonly LogSnapshot _snapshot;
         private long _generation;
+        private long _expectedSequence;
         private LogChunk _current;
 
         internal ChunkEnumerator(LogSnapshot snapshot)
         {
             _snapshot = snapshot;
             _generation = snapshot._firstGeneration - 1;
+            _expectedSequence = snapshot.FirstSequence;
         }
 
         /// <summary>The current chunk.</summary>
@@ -322,6 +350,12 @@ public sealed unsafe class LogSnapshot : IDisposable
                 int count = _snapshot.CountOf(_generation, slot);
                 long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
                 _snapshot.Check(slot, _generation);
+                if (first != _expectedSequence)
+                {
+                    ThrowHelper.ThrowCorrupt(log.FilePath, $"segment {_generation} starts at sequence {first}, expected {_expectedSequence}");
+                }
+
+                _expectedSequence = first + count;
                 if (count > 0)
                 {
                     _current = new LogChunk(_snapshot, _generation, first, count);

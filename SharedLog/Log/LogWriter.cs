@@ -46,6 +46,7 @@ public sealed unsafe class LogWriter : IDisposable
     private int _claimOffset = -1;
     private LogRecordWriter? _recordWriter;
     private bool _disposed;
+    private long _lastImmediateReapMs = long.MinValue / 2;
 
     internal LogWriter(LogFile log, long owner)
     {
@@ -285,9 +286,21 @@ public sealed unsafe class LogWriter : IDisposable
     private bool AwaitFree(long generation, bool wait)
     {
         var readers = _log.Readers;
-        if (readers.MinPin(reap: false, out _) > generation || readers.MinPin(reap: true, out _) > generation)
+        if (readers.MinPin(reap: false, out _) > generation)
         {
             return true;
+        }
+
+        // Reaping asks the OS about each lagging owner (a /proc read): at most once a second on this path, so a
+        // slow live reader under Evict does not cost the writer a system call and garbage on every roll.
+        long nowMs = ProcessIdentity.NowMs;
+        if (nowMs - _lastImmediateReapMs >= 1000)
+        {
+            _lastImmediateReapMs = nowMs;
+            if (readers.MinPin(reap: true, out _) > generation)
+            {
+                return true;
+            }
         }
 
         if (_log.Policy == SlowReaderPolicy.Evict)
@@ -353,6 +366,8 @@ public sealed unsafe class LogWriter : IDisposable
     /// </summary>
     private void Recover()
     {
+        // Never append to a window that does not add up (hostile or corrupt file): TryClaimWriter throws instead.
+        _log.ValidateWindow();
         long head = Atomic.ReadAcquire(_log.HeadGeneration);
         byte* slot = _log.Slot(head);
         if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != head)

@@ -214,6 +214,17 @@ internal sealed unsafe class MappedRegion
         {
             throw new SharedLogException($"'{path}' cannot be opened for reading and writing: {e.Message} Files are created owner-only; open it as the user that created it.", e);
         }
+        catch (IOException e)
+        {
+            throw new SharedLogException($"'{path}' cannot be opened: {e.Message}", e);
+        }
+
+        // A FIFO cannot be mapped and has no length to check (devices report length 0 and fail the check below).
+        if (!stream.CanSeek)
+        {
+            stream.Dispose();
+            throw new SharedLogFormatException($"'{path}' is not a regular file, so it is not a SharedLog file.");
+        }
 
         long length = stream.Length;
         if (length < minimumLength)
@@ -228,6 +239,9 @@ internal sealed unsafe class MappedRegion
 
     public static bool Delete(string path)
     {
+        // A creator killed inside File.Move (link, then unlink) leaves its temporary as a second link to the file:
+        // remove it too, or the tmpfs space stays in use after the delete.
+        RemoveStaleTemporaries(Path.GetDirectoryName(path)!, Path.GetFileName(path));
         try
         {
             if (!File.Exists(path))

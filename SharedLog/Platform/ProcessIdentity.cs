@@ -9,7 +9,7 @@ internal enum Liveness
     /// <summary>The process exists and, where it can be checked, started when the owner recorded.</summary>
     Alive,
 
-    /// <summary>No such process, or its pid was reused by a process with another start time.</summary>
+    /// <summary>No such process, a zombie, or its pid was reused by a process with another start time.</summary>
     Dead,
 
     /// <summary>The OS cannot tell (another pid namespace): fall back to the heartbeat.</summary>
@@ -19,11 +19,12 @@ internal enum Liveness
 /// <summary>
 /// This process's identity (pid, start time, pid namespace) and liveness checks of others. On Linux the start
 /// time is field 22 of <c>/proc/PID/stat</c> (clock ticks since boot), which tells a reused pid from its first
-/// owner; the pid namespace inode tells whether a recorded pid means anything here.
+/// owner; the pid namespace inode tells whether a recorded pid means anything here. A zombie (killed, not yet reaped
+/// by its parent) counts as dead: its mappings are gone.
 /// </summary>
 internal static class ProcessIdentity
 {
-    private static readonly long s_startTime = ReadStartTime(Environment.ProcessId) ?? 0;
+    private static readonly long s_startTime = ReadStartTime(Environment.ProcessId, out _) ?? 0;
     private static readonly long s_pidNamespace = ReadPidNamespace();
 
     public static int Pid => Environment.ProcessId;
@@ -58,13 +59,20 @@ internal static class ProcessIdentity
                 return Liveness.Unknown;
             }
 
-            long? actual = ReadStartTime(pid);
+            long? actual = ReadStartTime(pid, out char state);
             if (actual is null)
             {
                 return Liveness.Dead;
             }
 
-            return startTime != 0 && actual.Value != startTime ? Liveness.Dead : Liveness.Alive;
+            if (startTime != 0 && actual.Value != startTime)
+            {
+                return Liveness.Dead;
+            }
+
+            // A SIGKILLed process stays a zombie until its parent reaps it, but its mappings are already gone: it can
+            // neither write nor hold a pin. A zombie group leader whose other threads still run is alive, though.
+            return state is 'Z' or 'X' or 'x' && ThreadCount(pid) <= 1 ? Liveness.Dead : Liveness.Alive;
         }
 
         try
@@ -91,8 +99,9 @@ internal static class ProcessIdentity
         }
     }
 
-    private static long? ReadStartTime(int pid)
+    private static long? ReadStartTime(int pid, out char state)
     {
+        state = 'R';
         if (!OperatingSystem.IsLinux())
         {
             try
@@ -128,7 +137,11 @@ internal static class ProcessIdentity
         int field = 3;
         foreach (var range in fields.Split(' '))
         {
-            if (field == 22)
+            if (field == 3 && fields[range].Length == 1)
+            {
+                state = fields[range][0];
+            }
+            else if (field == 22)
             {
                 return long.TryParse(fields[range], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks) ? ticks : null;
             }
@@ -137,6 +150,27 @@ internal static class ProcessIdentity
         }
 
         return null;
+    }
+
+    /// <summary>The "Threads:" line of /proc/PID/status: 1 for a zombie whose whole thread group exited.</summary>
+    private static int ThreadCount(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/status"))
+            {
+                if (line.StartsWith("Threads:", StringComparison.Ordinal))
+                {
+                    return int.TryParse(line.AsSpan(8).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int threads) ? threads : 1;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        // Gone while we looked (reaped): as dead as a zombie.
+        return 0;
     }
 
     private static long ReadPidNamespace()

@@ -102,6 +102,18 @@ public sealed class ByteRing : IDisposable
 
     internal bool IsDisposed => _disposed;
 
+    /// <summary>The slowest pin at the writer's last reader-table scan, as the writer recorded it (for tests and tools).</summary>
+    internal long CachedMinReaderPosition
+    {
+        get
+        {
+            unsafe
+            {
+                return Atomic.ReadAcquire(_ring.CachedMinReaderPosition);
+            }
+        }
+    }
+
     internal RingFile File => _ring;
 
     /// <summary>Creates a new ring file. Fails if one exists under that name.</summary>
@@ -139,6 +151,30 @@ public sealed class ByteRing : IDisposable
         return Wrap(region);
     }
 
+    /// <summary>Opens the ring if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
+    public static ByteRing OpenOrCreate(string name, ByteRingOptions? options = null)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            string path = MappedRegion.ResolvePath(name, options?.Directory);
+            try
+            {
+                return Open(name, options?.Directory);
+            }
+            catch (SharedLogException) when (attempt < 3 && !System.IO.File.Exists(path))
+            {
+            }
+
+            try
+            {
+                return Create(name, options);
+            }
+            catch (SharedLogException) when (attempt < 3 && System.IO.File.Exists(path))
+            {
+            }
+        }
+    }
+
     /// <summary>Deletes the ring file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
     public static bool Delete(string name, string? directory = null)
         => MappedRegion.Delete(MappedRegion.ResolvePath(name, directory));
@@ -165,8 +201,10 @@ public sealed class ByteRing : IDisposable
     }
 
     /// <summary>Creates a reader at the oldest intact byte or at the writer position.</summary>
+    /// <param name="from">Where the reader starts.</param>
+    /// <param name="idle">How the reader's waits idle; null for <see cref="IdleStrategy.Default"/> (a short spin, then block).</param>
     /// <exception cref="SharedLogException">The reader table is full.</exception>
-    public RingReader CreateReader(ReadFrom from = ReadFrom.Oldest)
+    public RingReader CreateReader(ReadFrom from = ReadFrom.Oldest, IdleStrategy? idle = null)
     {
         ThrowIfDisposed();
         if (from is not (ReadFrom.Oldest or ReadFrom.Latest))
@@ -174,7 +212,7 @@ public sealed class ByteRing : IDisposable
             throw new ArgumentOutOfRangeException(nameof(from));
         }
 
-        return new RingReader(this, _ring, from);
+        return new RingReader(this, _ring, from, idle);
     }
 
     /// <summary>Closes this handle. The mapping stays until the writer and readers made from it are disposed; their waits end.</summary>
@@ -186,6 +224,9 @@ public sealed class ByteRing : IDisposable
         }
 
         _disposed = true;
+
+        // Waits of this handle's readers end: their probes see the handle disposed.
+        _ring.DataSignal.KickLocalWaiters();
         _ring.Region.Release();
     }
 

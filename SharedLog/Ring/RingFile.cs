@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using SharedLog.Layout;
 using SharedLog.Memory;
 using SharedLog.Readers;
+using SharedLog.Waiting;
 
 namespace SharedLog.Ring;
 
@@ -23,6 +24,8 @@ internal sealed unsafe class RingFile
         Policy = policy;
         SlowReaderTimeout = slowReaderTimeout;
         Readers = new ReaderTable(region, FileLayout.ReaderTableOffset, geometry.MaxReaders);
+        DataSignal = new Signal(region, FileLayout.DataSignalOffset, FileLayout.DataWaitersOffset);
+        SpaceSignal = new Signal(region, FileLayout.SpaceSignalOffset, FileLayout.SpaceWaitersOffset);
     }
 
     public MappedRegion Region { get; }
@@ -40,6 +43,12 @@ internal sealed unsafe class RingFile
     public TimeSpan SlowReaderTimeout { get; }
 
     public ReaderTable Readers { get; }
+
+    /// <summary>Readers sleep on it while they wait for data; the writer notifies after each publish and on completion.</summary>
+    public Signal DataSignal { get; }
+
+    /// <summary>The writer sleeps on it while it waits for space; readers notify when they move or drop a pin.</summary>
+    public Signal SpaceSignal { get; }
 
     public string FilePath => Region.FilePath;
 

@@ -1,9 +1,13 @@
+using System.Runtime.CompilerServices;
 using SharedLog.Platform;
 using SharedLog.Waiting;
 
 namespace SharedLog;
 
-/// <summary>The reader's waits for data, kept together so the waiting strategy can change in one place.</summary>
+/// <summary>
+/// The reader's waits for data: on the ring's data signal, as the log's readers wait (see <see cref="Signal"/>).
+/// Sleeps are bounded slices, so a waiter notices a dead writer, disposal in another process and its deadline.
+/// </summary>
 public sealed partial class RingReader
 {
     /// <summary>Reads at least one byte, blocking while none is available; 0 only at the end of the stream.</summary>
@@ -26,7 +30,8 @@ public sealed partial class RingReader
 
     /// <summary>
     /// Waits until the writer has published beyond <paramref name="beyond"/>, the stream ended, or bytes were lost.
-    /// False when disposed.
+    /// False when disposed. No thread is held while it waits (one dispatcher thread per ring and process sleeps for
+    /// all async waits), and steady-state waits allocate nothing.
     /// </summary>
     internal ValueTask<bool> WaitForDataAsync(long beyond, CancellationToken cancellationToken)
     {
@@ -36,10 +41,17 @@ public sealed partial class RingReader
         }
 
         BeginWait(beyond);
-        int state = ProbeData();
-        return state != 0 ? new ValueTask<bool>(state > 0) : AsyncPolling.WaitAsync(_dataProbe, cancellationToken);
+        int state = ((ISignalCondition)this).Probe();
+        if (state != 0)
+        {
+            return new ValueTask<bool>(state > 0);
+        }
+
+        _asyncWaiter ??= new AsyncWaiter(this);
+        return _ring.DataSignal.WaitAsync(_asyncWaiter, long.MaxValue, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         while (true)
@@ -57,26 +69,24 @@ public sealed partial class RingReader
         }
     }
 
-    /// <summary>The blocking counterpart of <see cref="WaitForDataAsync"/>; false on timeout or when disposed.</summary>
-    private bool WaitForData(long beyond, long deadlineMs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The blocking counterpart of <see cref="WaitForDataAsync"/>, idling by <see cref="IdleStrategy"/> until
+    /// <paramref name="deadline"/> (Stopwatch ticks); false on timeout or when disposed.
+    /// </summary>
+    private bool WaitForData(long beyond, long deadline, CancellationToken cancellationToken)
     {
         BeginWait(beyond);
-        var backoff = default(Backoff);
-        while (true)
+
+        // The wait holds its own reference on the mapping: disposing the reader and its ring from another thread
+        // cannot unmap it while this thread still probes.
+        _ring.Region.AddRef();
+        try
         {
-            int state = ProbeData();
-            if (state != 0)
-            {
-                return state > 0;
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            if (ProcessIdentity.NowMs >= deadlineMs)
-            {
-                return false;
-            }
-
-            backoff.Pause();
+            return _ring.DataSignal.Wait(this, _idle, deadline, cancellationToken);
+        }
+        finally
+        {
+            _ring.Region.Release();
         }
     }
 
@@ -88,8 +98,12 @@ public sealed partial class RingReader
         _nextLivenessCheck = ProcessIdentity.NowMs + FirstLivenessCheckMs;
     }
 
-    /// <summary>1 when there is something to read (or the end), 0 to keep waiting, -1 when disposed; throws when the writer died.</summary>
-    private int ProbeData()
+    /// <summary>
+    /// 1 when there is something to read (or the end), 0 to keep waiting, -1 when disposed; throws when the writer
+    /// died. Called by the waiting thread or the dispatcher at least once per sleep slice, so a dead writer is noticed
+    /// within a slice of <see cref="LivenessPeriodMs"/>.
+    /// </summary>
+    int ISignalCondition.Probe()
     {
         if (_disposed || _owner.IsDisposed)
         {
@@ -116,4 +130,6 @@ public sealed partial class RingReader
 
         return 0;
     }
+
+    private static long Deadline(TimeSpan timeout) => WaitDeadline.From(timeout);
 }

@@ -30,8 +30,13 @@ namespace SharedLog;
 /// <see cref="LostBytes"/>, and the reader resumes at Tail, the oldest intact byte. So bytes delivered plus
 /// <see cref="LostBytes"/> is exactly the span of positions the reader went through.
 /// </para>
+/// <para>
+/// Waiting idles by the reader's <see cref="IdleStrategy"/> on the ring's data signal (the writer wakes sleepers
+/// after it publishes or completes); a reader that moves its pin under <see cref="SlowReaderPolicy.Block"/> notifies
+/// the space signal, which costs a fence and a load unless the writer sleeps for space.
+/// </para>
 /// </remarks>
-public sealed unsafe partial class RingReader : IDisposable
+public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
 {
     private const int VerdictUnknown = 0;
     private const int VerdictIntact = 1;
@@ -49,7 +54,8 @@ public sealed unsafe partial class RingReader : IDisposable
     private readonly byte* _slot;
     private readonly long* _pinAddress;
     private readonly RingMemoryManager _memory;
-    private readonly Func<int> _dataProbe;
+    private IdleStrategy _idle;
+    private AsyncWaiter? _asyncWaiter;
     private long _position;
     private long _pin;
     private long _lost;
@@ -60,10 +66,11 @@ public sealed unsafe partial class RingReader : IDisposable
     private long _nextLivenessCheck;
     private bool _disposed;
 
-    internal RingReader(ByteRing owner, RingFile ring, ReadFrom from)
+    internal RingReader(ByteRing owner, RingFile ring, ReadFrom from, IdleStrategy? idle)
     {
         _owner = owner;
         _ring = ring;
+        _idle = idle ?? IdleStrategy.Default;
         _capacity = ring.Capacity;
         _block = ring.Policy == SlowReaderPolicy.Block;
         ring.Region.AddRef();
@@ -81,13 +88,20 @@ public sealed unsafe partial class RingReader : IDisposable
         _pinAddress = (long*)(_slot + ReaderSlotLayout.PinOffset);
         _heartbeat = Heartbeat.Register(ring.Region, ring.Readers.SlotOffset(_slotIndex), _slotOwner);
         _memory = new RingMemoryManager(ring.Data, ring.Capacity);
-        _dataProbe = ProbeData;
 
         long writer = Atomic.ReadAcquire(ring.WriterPosition);
         long start = from == ReadFrom.Latest
             ? writer
             : Math.Max(0, Math.Max(writer - _capacity, Atomic.ReadAcquire(ring.TailPosition)));
-        Join(start);
+        try
+        {
+            Join(start);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
 
         // The writer may have raised the tail while this reader registered; start at what is intact now.
         _position = from == ReadFrom.Latest ? start : Math.Max(start, Atomic.ReadAcquire(ring.TailPosition));
@@ -115,6 +129,16 @@ public sealed unsafe partial class RingReader : IDisposable
 
     /// <summary>The reader-table slot this reader occupies (for diagnostics).</summary>
     public int SlotIndex => _slotIndex;
+
+    /// <summary>
+    /// How <see cref="Wait(TimeSpan)"/> and the blocking Stream reads idle while no byte is available. Default
+    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the process's dispatcher thread.
+    /// </summary>
+    public IdleStrategy IdleStrategy
+    {
+        get => _idle;
+        set => _idle = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
@@ -320,6 +344,7 @@ public sealed unsafe partial class RingReader : IDisposable
 
             // Release: moving the pin forward is always safe (the old pin protected this position too).
             Atomic.WriteRelease(_pinAddress, position);
+            NotifySpace();
         }
 
         _position = position;
@@ -327,11 +352,18 @@ public sealed unsafe partial class RingReader : IDisposable
 
     /// <summary>Waits until bytes are available or the stream ended. True then; false on timeout or when disposed.</summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
-    public bool Wait(TimeSpan timeout)
+    public bool Wait(TimeSpan timeout) => Wait(timeout, CancellationToken.None);
+
+    /// <summary>
+    /// Like <see cref="Wait(TimeSpan)"/>, and throws <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled. Disposing the reader or its ring from another thread ends
+    /// the wait promptly (false).
+    /// </summary>
+    /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : ProcessIdentity.NowMs + (long)timeout.TotalMilliseconds;
-        return WaitForData(_position, deadline, CancellationToken.None);
+        return WaitForData(_position, Deadline(timeout), cancellationToken);
     }
 
     /// <summary>
@@ -365,8 +397,13 @@ public sealed unsafe partial class RingReader : IDisposable
         }
 
         _disposed = true;
+        _asyncWaiter?.TryComplete(false);
+        _ring.DataSignal.KickLocalWaiters();
         Heartbeat.Unregister(_heartbeat);
         _ring.Readers.Release(_slotIndex, _slotOwner);
+
+        // The released pin may free the space a blocked writer waits for.
+        NotifySpace();
         _ring.Region.Release();
     }
 
@@ -423,6 +460,7 @@ public sealed unsafe partial class RingReader : IDisposable
 
             // Release: moving the pin forward is always safe; the writer reads it in its rescans.
             Atomic.WriteRelease(_pinAddress, _pin);
+            NotifySpace();
         }
     }
 
@@ -441,6 +479,20 @@ public sealed unsafe partial class RingReader : IDisposable
         {
             _pin = _position;
             Atomic.WriteRelease(_pinAddress, _pin);
+            NotifySpace();
+        }
+    }
+
+    /// <summary>
+    /// Wakes a writer that sleeps for space after the pin moved or was dropped (its release store comes first). Only
+    /// <see cref="SlowReaderPolicy.Block"/> writers wait for readers; costs a full fence and a load while none sleeps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NotifySpace()
+    {
+        if (_block)
+        {
+            _ring.SpaceSignal.Notify();
         }
     }
 

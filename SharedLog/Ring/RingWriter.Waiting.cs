@@ -1,27 +1,53 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using SharedLog.Platform;
 using SharedLog.Waiting;
 
 namespace SharedLog;
 
-/// <summary>The writer's waits for space, kept together so the waiting strategy can change in one place.</summary>
+/// <summary>
+/// The writer's waits for space: on the ring's space signal, as the log's writer waits (see <see cref="Signal"/>).
+/// Readers notify it when they move or drop a pin; between wake-ups the writer still wakes for its timed steps —
+/// reaping dead readers and evicting the slowest after the slow-reader timeout.
+/// </summary>
 public sealed partial class RingWriter
 {
     /// <summary>
     /// Waits until some space is free: for the slowest live reader to move, or — after the slow-reader timeout under
-    /// <see cref="SlowReaderPolicy.Block"/> — by evicting it. Completes at once when space is free already.
+    /// <see cref="SlowReaderPolicy.Block"/> — by evicting it. Completes at once when space is free already. No thread
+    /// is held while it waits, and steady-state waits allocate nothing.
     /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
     /// <exception cref="ObjectDisposedException">The writer was disposed while waiting.</exception>
-    public async ValueTask WaitForSpaceAsync(CancellationToken cancellationToken = default)
+    public ValueTask WaitForSpaceAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        BeginWait();
-        if (!await AsyncPolling.WaitAsync(_spaceProbe, cancellationToken).ConfigureAwait(false))
+        if (cancellationToken.IsCancellationRequested)
         {
-            ThrowHelper.ThrowDisposed(nameof(RingWriter));
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        BeginWait();
+        return ProbeSpace() > 0 ? ValueTask.CompletedTask : WaitForSpaceSlowAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitForSpaceSlowAsync(CancellationToken cancellationToken)
+    {
+        _asyncWaiter ??= new AsyncWaiter(this);
+        while (true)
+        {
+            // Times out at the next timed step at the latest; the probe of the next round reaps or evicts.
+            if (await _ring.SpaceSignal.WaitAsync(_asyncWaiter, NextTimedStep(), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            ThrowIfDisposed();
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
@@ -31,12 +57,12 @@ public sealed partial class RingWriter
         }
     }
 
-    /// <summary>Blocks until some space is free (see <see cref="WaitForSpaceAsync"/>); false on timeout.</summary>
+    /// <summary>Blocks until some space is free (see <see cref="WaitForSpaceAsync"/>), idling by <see cref="IdleStrategy"/>; false on timeout.</summary>
+    /// <exception cref="ObjectDisposedException">The writer was disposed while waiting.</exception>
     public bool WaitForSpace(TimeSpan timeout)
     {
         ThrowIfDisposed();
-        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : ProcessIdentity.NowMs + (long)timeout.TotalMilliseconds;
-        return WaitForSpace(deadline, CancellationToken.None);
+        return WaitForSpace(WaitDeadline.From(timeout), CancellationToken.None);
     }
 
     /// <summary>Writes everything, blocking while slow readers hold the space (the Stream and pipe paths).</summary>
@@ -55,31 +81,34 @@ public sealed partial class RingWriter
         }
     }
 
-    /// <summary>The blocking counterpart of <see cref="WaitForSpaceAsync"/>; false on timeout.</summary>
-    private bool WaitForSpace(long deadlineMs, CancellationToken cancellationToken)
+    /// <summary>The blocking counterpart of <see cref="WaitForSpaceAsync"/> until <paramref name="deadline"/> (Stopwatch ticks); false on timeout.</summary>
+    private bool WaitForSpace(long deadline, CancellationToken cancellationToken)
     {
         BeginWait();
-        var backoff = default(Backoff);
-        while (true)
+
+        // The wait holds its own reference on the mapping: disposing the writer from another thread cannot unmap it
+        // while this thread still probes.
+        _ring.Region.AddRef();
+        try
         {
-            int state = ProbeSpace();
-            if (state > 0)
+            while (true)
             {
-                return true;
-            }
+                long step = NextTimedStep();
+                if (_ring.SpaceSignal.Wait(this, _idle, Math.Min(deadline, step), cancellationToken))
+                {
+                    return true;
+                }
 
-            if (state < 0)
-            {
-                ThrowHelper.ThrowDisposed(nameof(RingWriter));
+                ThrowIfDisposed();
+                if (deadline <= step || Stopwatch.GetTimestamp() >= deadline)
+                {
+                    return false;
+                }
             }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            if (ProcessIdentity.NowMs >= deadlineMs)
-            {
-                return false;
-            }
-
-            backoff.Pause();
+        }
+        finally
+        {
+            _ring.Region.Release();
         }
     }
 
@@ -91,6 +120,15 @@ public sealed partial class RingWriter
         // Reaping reads /proc per candidate slot; a writer that waits only briefly (the common case under Block) skips it.
         _nextReap = now + ReapDelayMs;
     }
+
+    /// <summary>When the probe next has timed work (a reap or an eviction), as a Stopwatch deadline for the sleep.</summary>
+    private long NextTimedStep()
+    {
+        long inMs = Math.Max(0, Math.Min(_waitDeadline, _nextReap) - ProcessIdentity.NowMs);
+        return WaitDeadline.After(Stopwatch.GetTimestamp(), inMs);
+    }
+
+    int ISignalCondition.Probe() => ProbeSpace();
 
     /// <summary>1 when space is free, 0 to keep waiting, -1 when disposed. Rescans, reaps and evicts as time passes.</summary>
     private int ProbeSpace()

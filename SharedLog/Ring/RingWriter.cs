@@ -28,7 +28,8 @@ namespace SharedLog;
 /// Dekker handshake is in <see cref="RingReader"/>).</item>
 /// <item>It stores Tail with a full fence, so no byte of the data is overwritten before a reader validating after
 /// its copy can see the new tail (seqlock).</item>
-/// <item>It copies the bytes, then publishes them with one release store of Writer Position.</item>
+/// <item>It copies the bytes, then publishes them with one release store of Writer Position, and notifies the data
+/// signal (a full fence and a load; a system call only when a reader sleeps).</item>
 /// </list>
 /// <para>
 /// A writer killed at any step leaves the invariants of <see cref="RingLayout"/> intact: at worst Tail was raised
@@ -41,7 +42,7 @@ namespace SharedLog;
 /// because that is what those APIs mean to their callers.
 /// </para>
 /// </remarks>
-public sealed unsafe partial class RingWriter : IDisposable
+public sealed unsafe partial class RingWriter : IDisposable, ISignalCondition
 {
     /// <summary>The default most a single <see cref="ReadFrom"/> call reserves: the default pipe buffer on Linux.</summary>
     public const int DefaultReadFromLength = 64 * 1024;
@@ -55,7 +56,8 @@ public sealed unsafe partial class RingWriter : IDisposable
     private readonly int _capacity;
     private readonly bool _block;
     private readonly RingMemoryManager _memory;
-    private readonly Func<int> _spaceProbe;
+    private IdleStrategy _idle = IdleStrategy.Default;
+    private AsyncWaiter? _asyncWaiter;
     private long _position;
     private long _tail;
     private long _intent;
@@ -91,7 +93,6 @@ public sealed unsafe partial class RingWriter : IDisposable
         }
 
         _memory = new RingMemoryManager(ring.Data, ring.Capacity);
-        _spaceProbe = ProbeSpace;
         _heartbeat = Heartbeat.Register(ring.Region, FileLayout.WriterOwnerOffset, owner);
     }
 
@@ -103,6 +104,17 @@ public sealed unsafe partial class RingWriter : IDisposable
 
     /// <summary>Whether the stream was completed (by this writer or an earlier one).</summary>
     public bool IsCompleted => _completed;
+
+    /// <summary>
+    /// How the writer's blocking waits for space idle under <see cref="SlowReaderPolicy.Block"/>
+    /// (<see cref="WaitForSpace(TimeSpan)"/>, the Stream, <see cref="ReadFrom"/>). Default
+    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the process's dispatcher thread.
+    /// </summary>
+    public IdleStrategy IdleStrategy
+    {
+        get => _idle;
+        set => _idle = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>
     /// Writes as much of <paramref name="data"/> as fits now, without waiting, and returns how many bytes that was.
@@ -241,6 +253,7 @@ public sealed unsafe partial class RingWriter : IDisposable
 
         // Release: written after the final Writer Position; pairs with ReadAcquire in RingReader.IsCompleted.
         Atomic.WriteRelease(_ring.CompletedPosition, _position);
+        _ring.DataSignal.Notify();
     }
 
     /// <summary>A write-only <see cref="Stream"/> that waits for space; disposing it completes the ring's stream.</summary>
@@ -261,6 +274,8 @@ public sealed unsafe partial class RingWriter : IDisposable
         }
 
         _disposed = true;
+        _asyncWaiter?.TryComplete(false);
+        _ring.SpaceSignal.KickLocalWaiters();
         Heartbeat.Unregister(_heartbeat);
         OwnerBlock.Release(_ring.WriterBlock, _owner);
         _ring.Region.Release();
@@ -429,6 +444,9 @@ public sealed unsafe partial class RingWriter : IDisposable
 
         // Release: publishes the bytes just written; pairs with ReadAcquire of Writer Position in RingReader.
         Atomic.WriteRelease(_ring.WriterPosition, _position);
+
+        // Full fence and a load: wakes readers only when one sleeps (see Signal.Notify).
+        _ring.DataSignal.Notify();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
