@@ -59,17 +59,19 @@ public sealed class CrossProcessWaitTests : IDisposable
     }
 
     [SkippableFact]
+    [Trait("Category", Stress.Category)]
     public void Blocking_ping_pong_between_two_processes_never_stalls()
     {
         Skip.IfNot(OperatingSystem.IsLinux());
-        RunPingPong("sync", Stress ? 1_000_000 : 100_000);
+        RunPingPong("sync", Stress.Pick(100_000, 1_000_000));
     }
 
     [SkippableFact]
+    [Trait("Category", Stress.Category)]
     public void Async_ping_pong_between_two_processes_never_stalls()
     {
         Skip.IfNot(OperatingSystem.IsLinux());
-        RunPingPong("async", Stress ? 200_000 : 20_000);
+        RunPingPong("async", Stress.Pick(20_000, 200_000));
     }
 
     [SkippableFact]
@@ -149,8 +151,6 @@ public sealed class CrossProcessWaitTests : IDisposable
         }
     }
 
-    private static bool Stress => Environment.GetEnvironmentVariable("SHAREDLOG_STRESS") == "1";
-
     private void RunPingPong(string mode, int count)
     {
         using (SegmentedLog.Create("ping", Options()))
@@ -162,7 +162,7 @@ public sealed class CrossProcessWaitTests : IDisposable
 
             // Each wait is bounded (30 s) and sleeps are one long slice, so a lost wake-up fails the child instead of
             // being hidden by a periodic re-check.
-            var timeout = TimeSpan.FromSeconds(Stress ? 600 : 120);
+            var timeout = TimeSpan.FromSeconds(Stress.Enabled ? 600 : 120);
             first.AssertSuccess(timeout);
             second.AssertSuccess(timeout);
             Assert.Contains($"done {count}", first.Output, StringComparison.Ordinal);

@@ -37,6 +37,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     private long _nextSequence;
     private long _lost;
     private bool _holding;
+    private int _knownCount;
     private volatile bool _disposed;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
@@ -106,7 +107,9 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
         for (int attempt = 0; attempt < 1024; attempt++)
         {
-            int count = _log.ReadCount(_slot);
+            // The writer rewrites the shared count on every append: re-read it (a cache miss) only once the records
+            // it already announced are consumed. Reading under a stale count is safe: IsIntact checks the generation.
+            int count = _index < _knownCount ? _knownCount : (_knownCount = _log.ReadCount(_slot));
             if (_index < count)
             {
                 if (_log.TryLocate(_slot, _index, out byte* bytes, out int payloadLength) && IsIntact())
@@ -133,14 +136,6 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
                 record = default;
                 return false;
-            }
-
-            // The count that said "sealed and fully read" must be this generation's: if the slot was reused under us,
-            // moving on from a stale position would skip records without counting them.
-            if (!IsIntact())
-            {
-                CorruptOrLapped();
-                continue;
             }
 
             NextSegment();
@@ -198,7 +193,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        long deadline = Deadline(timeout);
+        long deadline = WaitDeadline.From(timeout);
         if (HasDataCore())
         {
             return true;
@@ -231,7 +226,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     /// </summary>
     public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        long deadline = Deadline(timeout);
+        long deadline = WaitDeadline.From(timeout);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<bool>(cancellationToken);
@@ -284,19 +279,6 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
     private bool HasDataCore()
         => _log.ReadCount(_slot) > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !IsIntact();
 
-    private static long Deadline(TimeSpan timeout)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            return long.MaxValue;
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        double ticks = timeout.TotalSeconds * Stopwatch.Frequency;
-        long now = Stopwatch.GetTimestamp();
-        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsIntact()
     {
@@ -325,6 +307,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
         _generation++;
         _slot = _log.Slot(_generation);
+        _knownCount = 0;
         _index = 0;
 
         // Release: moving the pin forward is always safe (the old pin covered this generation too).
@@ -405,6 +388,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
             _generation = generation;
             _slot = slot;
+            _knownCount = 0;
             _index = 0;
             _nextSequence = first;
             return;
@@ -441,6 +425,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             {
                 _generation = g;
                 _slot = slot;
+                _knownCount = 0;
                 _index = (int)Math.Clamp(sequence - first, 0, count);
                 _nextSequence = first + _index;
                 Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), g);
@@ -472,6 +457,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
 
             _generation = pinned;
             _slot = slot;
+            _knownCount = 0;
             _index = count;
             _nextSequence = first + count;
             return;
