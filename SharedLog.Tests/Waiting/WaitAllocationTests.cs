@@ -29,12 +29,13 @@ public sealed class WaitAllocationTests : IDisposable
         using (log)
         using (var reader = log.CreateReader(ReadFrom.Latest))
         {
-            const int Rounds = 2000;
+            const int Rounds = 1000;
+            const int Batches = 5;
             using var go = new SemaphoreSlim(0);
             var producer = Task.Factory.StartNew(
                 () =>
                 {
-                    for (long i = 0; i < 2 * Rounds; i++)
+                    for (long i = 0; i < (Batches + 1) * Rounds; i++)
                     {
                         go.Wait();
                         writer.Append(i);
@@ -42,21 +43,26 @@ public sealed class WaitAllocationTests : IDisposable
                 },
                 TaskCreationOptions.LongRunning);
 
-            long before = 0;
-            for (int i = 0; i < 2 * Rounds; i++)
+            // The first batch warms up; then the quietest of several batches counts, because whole-process bytes
+            // also catch timers and pool threads of the runtime. A per-wait allocation shows in every batch.
+            long perWait = long.MaxValue;
+            for (int batch = 0; batch <= Batches; batch++)
             {
-                if (i == Rounds)
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < Rounds; i++)
                 {
-                    before = GC.GetTotalAllocatedBytes(precise: true);
+                    var wait = reader.WaitAsync();
+                    go.Release();
+                    Assert.True(await wait);
+                    Assert.True(reader.TryRead(out _));
                 }
 
-                var wait = reader.WaitAsync();
-                go.Release();
-                Assert.True(await wait);
-                Assert.True(reader.TryRead(out _));
+                if (batch > 0)
+                {
+                    perWait = Math.Min(perWait, (GC.GetTotalAllocatedBytes(precise: true) - before) / Rounds);
+                }
             }
 
-            long perWait = (GC.GetTotalAllocatedBytes(precise: true) - before) / Rounds;
             await producer.WaitAsync(Bound);
 
             // Whole-process bytes: the awaits, the dispatcher and the semaphore hand-off together stay near zero.
