@@ -85,13 +85,13 @@ public sealed class LayoutTests
 
         Assert.Equal(0, SegmentLayout.GenerationOffset);
         Assert.Equal(8, SegmentLayout.FirstSequenceOffset);
-        Assert.Equal(16, SegmentLayout.RecordCountOffset);
-        Assert.Equal(128, SegmentLayout.HeaderLength);
-        Assert.Equal(128, SegmentLayout.IndexOffset);
+        Assert.Equal(128, SegmentLayout.RecordCountOffset);
+        Assert.Equal(256, SegmentLayout.HeaderLength);
+        Assert.Equal(256, SegmentLayout.IndexOffset);
         Assert.Equal(4, SegmentLayout.IndexEntryLength);
-        Assert.Equal(128 + 4096, SegmentLayout.DataOffset(1024));
-        Assert.Equal(128 + 128, SegmentLayout.DataOffset(1));
-        Assert.Equal(128 + 4096 + (1024 * 128), SegmentLayout.Stride(1024, 1024 * 128));
+        Assert.Equal(256 + 4096, SegmentLayout.DataOffset(1024));
+        Assert.Equal(256 + 128, SegmentLayout.DataOffset(1));
+        Assert.Equal(256 + 4096 + (1024 * 128), SegmentLayout.Stride(1024, 1024 * 128));
 
         Assert.Equal(0, RecordLayout.LengthOffset);
         Assert.Equal(4, RecordLayout.TypeIdOffset);

@@ -53,21 +53,25 @@ internal static class LogLayout
 /// <remarks><code>
 ///   0                   1                   2                   3
 ///   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-///  +---------------------------------------------------------------+
+///  +---------------------------------------------------------------+  line 0: changes once per reuse
 ///  |  Generation (writer; -1 while the slot is being reused)       |  0
 ///  +---------------------------------------------------------------+
 ///  |  First Sequence (writer, before Generation is published)      |  8
 ///  +---------------------------------------------------------------+
-///  |  Record Count (writer, release after each record; readers     |  16
+///  |  reserved to 128                                              |  16
+///  +---------------------------------------------------------------+  line 1: changes on every append
+///  |  Record Count (writer, release after each record; readers     |  128
 ///  |  acquire it before reading index entries and records)         |
 ///  +---------------------------------------------------------------+
-///  |  reserved to 128                                              |  20
+///  |  reserved to 256                                              |  132
 ///  +---------------------------------------------------------------+
-///  |  Record Index: SegmentCapacity x int32 data offsets           |  128
+///  |  Record Index: SegmentCapacity x int32 data offsets           |  256
 ///  +---------------------------------------------------------------+
 ///  |  Data: SegmentBytes, records 8-byte aligned                   |  IndexOffset + align128(4 x capacity)
 ///  +---------------------------------------------------------------+
 /// </code>
+/// The count has its own line: readers re-read the generation after every record (validation), and a generation
+/// sharing the count's line would cost them a cache miss per record as the writer rewrites the count.
 /// Seqlock rule: the writer sets Generation to -1 with a full fence before it overwrites anything in a reused slot,
 /// so a reader that re-reads the generation after reading (load fence between) knows whether its bytes were intact.
 /// </remarks>
@@ -75,8 +79,8 @@ internal static class SegmentLayout
 {
     public const int GenerationOffset = 0;
     public const int FirstSequenceOffset = 8;
-    public const int RecordCountOffset = 16;
-    public const int HeaderLength = 128;
+    public const int RecordCountOffset = 128;
+    public const int HeaderLength = 256;
     public const int IndexOffset = HeaderLength;
     public const int IndexEntryLength = 4;
 
