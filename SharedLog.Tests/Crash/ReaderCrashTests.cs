@@ -260,6 +260,15 @@ public sealed class ReaderCrashTests : IDisposable
             using (successor)
             {
                 Assert.Equal(1, successor.NextSequence);
+
+                // The displaced writer finds out at its next append, before it writes a byte.
+                var lost = Assert.Throws<SharedLogException>(() => writer.Append(99L));
+                Assert.Contains("no longer holds the writer lease", lost.Message);
+                Assert.Equal(1, successor.Append(1L));
+                using var snapshot = log.Snapshot();
+                Assert.Equal(2, snapshot.NextSequence);
+                Assert.True(snapshot.TryGet(1, out var record));
+                Assert.Equal(1, record.Read<long>());
             }
         }
     }

@@ -185,6 +185,13 @@ public sealed unsafe class LogWriter : IDisposable
             ThrowTooLarge(payloadLength);
         }
 
+        // One load of a line that changes once a second (the heartbeat): a writer whose lease was taken over (only
+        // possible through the heartbeat fallback) stops before it writes anything, not at its next roll.
+        if (*(long*)_log.WriterBlock != _owner)
+        {
+            ThrowLeaseLost();
+        }
+
         _claimOffset = -1;
         if (_count == _segmentCapacity || RecordLayout.AlignedLength(payloadLength) > _segmentBytes - _offset)
         {
@@ -246,8 +253,7 @@ public sealed unsafe class LogWriter : IDisposable
     {
         if (!OwnerBlock.IsOwnedBy(_log.WriterBlock, _owner))
         {
-            throw new SharedLogException(
-                $"This process no longer holds the writer lease of '{_log.FilePath}' (another process took it over after its heartbeat stalled). Dispose this writer.");
+            ThrowLeaseLost();
         }
 
         long generation = _headGeneration + 1;
@@ -437,6 +443,10 @@ public sealed unsafe class LogWriter : IDisposable
             ThrowHelper.ThrowDisposed(nameof(LogWriter));
         }
     }
+
+    private void ThrowLeaseLost()
+        => throw new SharedLogException(
+            $"This process no longer holds the writer lease of '{_log.FilePath}' (another process took it over after its heartbeat stalled). Dispose this writer.");
 
     private void ThrowTooLarge(int payloadLength)
         => ThrowHelper.ThrowArgumentOutOfRange("payload",

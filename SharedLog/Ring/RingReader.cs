@@ -48,11 +48,11 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     private readonly RingFile _ring;
     private readonly int _capacity;
     private readonly bool _block;
-    private readonly int _slotIndex;
-    private readonly long _slotOwner;
-    private readonly object _heartbeat;
-    private readonly byte* _slot;
-    private readonly long* _pinAddress;
+    private int _slotIndex;
+    private long _slotOwner;
+    private object _heartbeat;
+    private byte* _slot;
+    private long* _pinAddress;
     private readonly RingMemoryManager _memory;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
@@ -499,11 +499,35 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RearmIfEvicted()
     {
+        if (!OwnerBlock.IsOwnedBy(_slot, _slotOwner))
+        {
+            Reregister();
+            return;
+        }
+
         if (_block && ReaderTable.IsEvicted(_slot))
         {
             // The writer stopped honouring the pin after SlowReaderTimeout; take protection again from here on.
             Join(_position);
         }
+    }
+
+    /// <summary>
+    /// The slot was reaped while this reader lived (only possible through the heartbeat fallback, for an owner in
+    /// another pid namespace whose heartbeat stalled): it may belong to another reader now, so never write to it
+    /// again. Claim a fresh slot and join at the current position; bytes overwritten meanwhile are caught by the
+    /// usual validation and counted in <see cref="LostBytes"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Reregister()
+    {
+        Heartbeat.Unregister(_heartbeat);
+        _slotIndex = _ring.Readers.Claim(ReaderSlotLayout.RoleReader, out _slotOwner);
+        _slot = _ring.Readers.Slot(_slotIndex);
+        _pinAddress = (long*)(_slot + ReaderSlotLayout.PinOffset);
+        _heartbeat = Heartbeat.Register(_ring.Region, _ring.Readers.SlotOffset(_slotIndex), _slotOwner);
+        Atomic.WriteRelease((long*)(_slot + ReaderSlotLayout.LostCountOffset), _lost);
+        Join(_position);
     }
 
     /// <summary>
