@@ -287,11 +287,7 @@ internal sealed unsafe class LogFile
         for (int attempt = 0; ; attempt++)
         {
             long head = Atomic.ReadAcquire(log.HeadGeneration);
-            long oldest = Atomic.ReadAcquire(log.OldestGeneration);
-            if (head < 0 || oldest < 0 || oldest > head || head - oldest >= geometry.SlotCount)
-            {
-                ThrowHelper.ThrowCorrupt(path, $"the window of generations [{oldest}, {head}] is not valid for {geometry.SlotCount} slots");
-            }
+            log.CheckWindowBounds(head, Atomic.ReadAcquire(log.OldestGeneration));
 
             byte* headSlot = log.Slot(head);
             long headGeneration = Atomic.ReadAcquire(GenerationOf(headSlot));
@@ -322,10 +318,7 @@ internal sealed unsafe class LogFile
     {
         long head = Atomic.ReadAcquire(HeadGeneration);
         long oldest = Atomic.ReadAcquire(OldestGeneration);
-        if (head < 0 || oldest < 0 || oldest > head || head - oldest >= SlotCount)
-        {
-            ThrowHelper.ThrowCorrupt(FilePath, $"the window of generations [{oldest}, {head}] is not valid for {SlotCount} slots");
-        }
+        CheckWindowBounds(head, oldest);
 
         long expected = -1;
         for (long generation = oldest; generation <= head; generation++)
@@ -345,6 +338,15 @@ internal sealed unsafe class LogFile
             }
 
             expected = first + count;
+        }
+    }
+
+    /// <summary>Throws unless [<paramref name="oldest"/>, <paramref name="head"/>] is a window the slots can hold.</summary>
+    private void CheckWindowBounds(long head, long oldest)
+    {
+        if (head < 0 || oldest < 0 || oldest > head || head - oldest >= SlotCount)
+        {
+            ThrowHelper.ThrowCorrupt(FilePath, $"the window of generations [{oldest}, {head}] is not valid for {SlotCount} slots");
         }
     }
 

@@ -305,10 +305,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             return;
         }
 
-        _generation++;
-        _slot = _log.Slot(_generation);
-        _knownCount = 0;
-        _index = 0;
+        MoveTo(_generation + 1, _log.Slot(_generation + 1), 0);
 
         // Release: moving the pin forward is always safe (the old pin covered this generation too).
         Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), _generation);
@@ -320,23 +317,27 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             ReaderTable.Activate(_readerSlot);
         }
 
+        // Seqlock: the first sequence is trusted only if the slot still holds the generation after reading it.
+        long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(_slot));
         if (!IsIntact())
         {
-            CorruptOrLapped();
+            ResumeAtOldest();
             return;
         }
 
-        long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(_slot));
         if (first != _nextSequence)
         {
-            if (!IsIntact())
-            {
-                CorruptOrLapped();
-                return;
-            }
-
             ThrowHelper.ThrowCorrupt(_log.FilePath, $"segment {_generation} starts at sequence {first}, expected {_nextSequence}");
         }
+    }
+
+    /// <summary>Points the cursor at record <paramref name="index"/> of a segment; the cached count belongs to the old one.</summary>
+    private void MoveTo(long generation, byte* slot, int index)
+    {
+        _generation = generation;
+        _slot = slot;
+        _index = index;
+        _knownCount = 0;
     }
 
     /// <summary>The slot's bytes did not describe a record: overwritten under us (resume) or corrupt (throw).</summary>
@@ -386,10 +387,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
                 Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.LostCountOffset), _lost);
             }
 
-            _generation = generation;
-            _slot = slot;
-            _knownCount = 0;
-            _index = 0;
+            MoveTo(generation, slot, 0);
             _nextSequence = first;
             return;
         }
@@ -423,10 +421,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
             int count = _log.ReadCount(slot);
             if (sequence < first + count || g == head)
             {
-                _generation = g;
-                _slot = slot;
-                _knownCount = 0;
-                _index = (int)Math.Clamp(sequence - first, 0, count);
+                MoveTo(g, slot, (int)Math.Clamp(sequence - first, 0, count));
                 _nextSequence = first + _index;
                 Atomic.WriteRelease((long*)(_readerSlot + ReaderSlotLayout.PinOffset), g);
                 _log.SpaceSignal.Notify();
@@ -455,10 +450,7 @@ public sealed unsafe class LogReader : IDisposable, ISignalCondition
                 continue;
             }
 
-            _generation = pinned;
-            _slot = slot;
-            _knownCount = 0;
-            _index = count;
+            MoveTo(pinned, slot, count);
             _nextSequence = first + count;
             return;
         }

@@ -185,13 +185,7 @@ public sealed unsafe class LogWriter : IDisposable
             ThrowTooLarge(payloadLength);
         }
 
-        // One load of a line that changes once a second (the heartbeat): a writer whose lease was taken over (only
-        // possible through the heartbeat fallback) stops before it writes anything, not at its next roll.
-        if (*(long*)_log.WriterBlock != _owner)
-        {
-            ThrowLeaseLost();
-        }
-
+        ThrowIfLeaseLost();
         _claimOffset = -1;
         if (_count == _segmentCapacity || RecordLayout.AlignedLength(payloadLength) > _segmentBytes - _offset)
         {
@@ -207,6 +201,7 @@ public sealed unsafe class LogWriter : IDisposable
     /// <summary>Moves a partly written record into a fresh segment (the buffer-writer path outgrew the current one).</summary>
     internal byte* RelocateInto(int writtenLength, int neededLength)
     {
+        ThrowIfLeaseLost();
         byte* old = _data + _offset + RecordLayout.HeaderLength;
         var saved = new ReadOnlySpan<byte>(old, writtenLength).ToArray();
         if (!Roll(wait: true))
@@ -251,11 +246,6 @@ public sealed unsafe class LogWriter : IDisposable
 
     private bool Roll(bool wait)
     {
-        if (!OwnerBlock.IsOwnedBy(_log.WriterBlock, _owner))
-        {
-            ThrowLeaseLost();
-        }
-
         long generation = _headGeneration + 1;
         long oldest = Math.Max(0, generation - _log.RetainedSegments);
         if (oldest > *_log.OldestGeneration)
@@ -441,6 +431,19 @@ public sealed unsafe class LogWriter : IDisposable
         if (_disposed)
         {
             ThrowHelper.ThrowDisposed(nameof(LogWriter));
+        }
+    }
+
+    /// <summary>
+    /// One load of a line that changes once a second (the heartbeat): a writer whose lease was taken over (only
+    /// possible through the heartbeat fallback) stops before it writes anything.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfLeaseLost()
+    {
+        if (!OwnerBlock.IsOwnedBy(_log.WriterBlock, _owner))
+        {
+            ThrowLeaseLost();
         }
     }
 
