@@ -55,6 +55,41 @@ public sealed class RingReaderReregisterTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Seek_of_a_reader_whose_slot_was_reaped_leaves_the_new_owner_alone()
+    {
+        var (writer, ring) = ByteRing.CreateClaimed("reaped-seek", new ByteRingOptions { Capacity = 4096, Directory = _dir.Path });
+        using (writer)
+        using (ring)
+        {
+            using var slow = ring.CreateReader(ReadFrom.Oldest);
+            writer.Write(new byte[100]);
+            int stolen = slow.SlotIndex;
+            long slotOffset = FileLayout.ReaderTableOffset + ((long)stolen * ReaderSlotLayout.Length);
+            Reap(ring.FilePath, slotOffset);
+            using var newcomer = ring.CreateReader(ReadFrom.Oldest);
+            Assert.Equal(stolen, newcomer.SlotIndex);
+            long newcomerPin = ReadInt64(ring.FilePath, slotOffset + ReaderSlotLayout.PinOffset);
+
+            slow.Seek(60);
+            Assert.Equal(newcomerPin, ReadInt64(ring.FilePath, slotOffset + ReaderSlotLayout.PinOffset));
+            Assert.Equal(60, slow.Position);
+            Assert.Equal(40, slow.Read(new byte[100]));
+        }
+    }
+
+    private static void Reap(string path, long slotOffset)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var word = new byte[8];
+        file.Position = slotOffset + OwnerLayout.OwnerWordOffset;
+        file.ReadExactly(word);
+        long owner = BinaryPrimitives.ReadInt64LittleEndian(word);
+        BinaryPrimitives.WriteInt64LittleEndian(word, OwnerBlock.MakeWord(OwnerBlock.EpochOf(owner), 0));
+        file.Position = slotOffset + OwnerLayout.OwnerWordOffset;
+        file.Write(word);
+    }
+
     private static long ReadInt64(string path, long offset)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

@@ -114,6 +114,8 @@ internal readonly unsafe struct ReaderTable
         return previous == ReaderSlotLayout.StateEvicted;
     }
 
+    public bool Activate(int index) => Activate(Slot(index));
+
     public static bool IsEvicted(byte* slot)
         => Atomic.ReadAcquire((int*)(slot + ReaderSlotLayout.StateOffset)) == ReaderSlotLayout.StateEvicted;
 

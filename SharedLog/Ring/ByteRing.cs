@@ -215,6 +215,33 @@ public sealed class ByteRing : IDisposable
         return new RingReader(this, _ring, from, idle);
     }
 
+    /// <summary>Describes the ring's positions, writer lease and reader table at this instant (for inspection tools).</summary>
+    public RingStatus GetStatus()
+    {
+        ThrowIfDisposed();
+        unsafe
+        {
+            long tail = Atomic.ReadAcquire(_ring.TailPosition);
+            long writer = Atomic.ReadAcquire(_ring.WriterPosition);
+            bool completed = Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted;
+            long word = OwnerBlock.ReadWord(_ring.WriterBlock);
+            int writerPid = OwnerBlock.PidOf(word);
+            bool writerAlive = writerPid != 0 && OwnerBlock.CheckOwner(_ring.WriterBlock, word) != Platform.Liveness.Dead;
+            var readers = new List<ReaderStatus>();
+            for (int i = 0; i < _ring.Readers.Count; i++)
+            {
+                var info = _ring.Readers.Describe(i);
+                if (info.Pid != 0)
+                {
+                    readers.Add(new ReaderStatus(i, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot, info.State == ReaderSlotLayout.StateEvicted,
+                        info.Pin, info.LostCount, info.Liveness != Platform.Liveness.Dead));
+                }
+            }
+
+            return new RingStatus(_ring.Capacity, writer, tail, completed, writerPid, writerAlive, readers);
+        }
+    }
+
     /// <summary>Closes this handle. The mapping stays until the writer and readers made from it are disposed; their waits end.</summary>
     public void Dispose()
     {
