@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SharedLog.Layout;
 using SharedLog.Platform;
-using SharedLog.Readers;
+using SharedLog.Leases;
 using SharedLog.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using SharedLog.Layout;
-using SharedLog.Readers;
+using SharedLog.Leases;
 using SharedLog.Tests.Crash;
 using SharedLog.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -95,14 +95,14 @@ public sealed class HostileFileTests : IDisposable
         [
             (FileLayout.VersionOffset, 2, "layout version 2"),
             (FileLayout.KindOffset, 7, "unknown kind 7"),
-            (LogLayout.SegmentCapacityOffset, 0, "SegmentCapacity must be"),
-            (LogLayout.SegmentBytesOffset, 12, "SegmentBytes must be"),
-            (LogLayout.RetainedCapacityOffset, long.MaxValue, "RetainedCapacity must be"),
-            (FileLayout.MaxReadersOffset, 100_000, "MaxReaders must be"),
-            (FileLayout.PolicyOffset, 9, "Unknown SlowReaderPolicy"),
-            (LogLayout.SlotCountOffset, 99, "does not match its parameters"),
-            (FileLayout.DataOffsetOffset, 0, "does not match its parameters"),
-            (FileLayout.FileLengthOffset, 1L << 50, "does not match its parameters"),
+            (LogLayout.SegmentCapacityOffset, 0, "header's SegmentCapacity is 0"),
+            (LogLayout.SegmentBytesOffset, 12, "header's SegmentBytes is 12"),
+            (LogLayout.RetainedCapacityOffset, long.MaxValue, "header's RetainedCapacity is"),
+            (FileLayout.MaxReadersOffset, 100_000, "header's MaxReaders is 100000"),
+            (FileLayout.PolicyOffset, 9, "header's SlowReaderPolicy is 9"),
+            (LogLayout.SlotCountOffset, 99, "header's SlotCount is 99"),
+            (FileLayout.DataOffsetOffset, 0, "header's DataOffset is 0"),
+            (FileLayout.FileLengthOffset, 1L << 50, "header's FileLength is"),
         ];
         foreach (var (offset, value, message) in cases)
         {

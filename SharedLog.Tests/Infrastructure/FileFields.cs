@@ -1,6 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using SharedLog.Layout;
-using SharedLog.Readers;
+using SharedLog.Leases;
 
 namespace SharedLog.Tests.Infrastructure;
 

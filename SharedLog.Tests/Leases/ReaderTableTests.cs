@@ -17,7 +17,7 @@ public sealed class ReaderTableTests : IDisposable
         using (log)
         using (var reader = log.CreateReader())
         {
-            var table = log.File.Readers;
+            var table = log.File.Shared.Readers;
             int slot = reader.SlotIndex;
             int rounds = Stress.Pick(300_000, 10_000_000);
             long evictions = 0;

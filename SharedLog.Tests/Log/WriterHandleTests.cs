@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using SharedLog.Layout;
-using SharedLog.Readers;
+using SharedLog.Leases;
 using SharedLog.Tests.Infrastructure;
 
 namespace SharedLog.Tests.Log;

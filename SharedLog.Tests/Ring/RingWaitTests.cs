@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using SharedLog.Tests.Infrastructure;
+using SharedLog.Platform;
 using SharedLog.Waiting;
 using Xunit.Abstractions;
 

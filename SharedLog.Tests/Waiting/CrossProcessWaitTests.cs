@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SharedLog.Tests.Infrastructure;
+using SharedLog.Platform;
 using SharedLog.Waiting;
 using Xunit.Abstractions;
 
@@ -97,7 +98,7 @@ public sealed class CrossProcessWaitTests : IDisposable
 
             // The writer set the need-wakeup flag: it sleeps, or is about to, on the space signal.
             var deadline = Stopwatch.StartNew();
-            while (!log.File.SpaceSignal.NeedsWake && !append.IsCompleted && deadline.Elapsed < ChildTimeout)
+            while (!log.File.Shared.SpaceSignal.NeedsWake && !append.IsCompleted && deadline.Elapsed < ChildTimeout)
             {
                 Thread.Sleep(1);
             }
@@ -124,7 +125,7 @@ public sealed class CrossProcessWaitTests : IDisposable
         using (writer)
         using (log)
         {
-            var signal = log.File.DataSignal;
+            var signal = log.File.Shared.DataSignal;
             using (var child = Child.Start("wait-idle-reader", _dir.Path, "killed", "sync"))
             {
                 child.WaitForLine("ready", ChildTimeout);
@@ -299,7 +300,7 @@ public sealed class CrossProcessWaitTests : IDisposable
             }
         }
 
-        Console.WriteLine($"done records {records} lost {reader.LostCount} wakes {log.File.SpaceSignal.WakeCount}");
+        Console.WriteLine($"done records {records} lost {reader.LostCount} wakes {log.File.Shared.SpaceSignal.WakeCount}");
         return 0;
     }
 }

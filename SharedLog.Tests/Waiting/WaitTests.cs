@@ -241,7 +241,7 @@ public sealed class WaitTests : IDisposable
             var readers = Enumerable.Range(0, 40).Select(_ => log.CreateReader(ReadFrom.Latest)).ToArray();
             var waits = readers.Select(r => r.WaitAsync().AsTask()).ToArray();
             await Task.Delay(50);
-            Assert.Equal(40, log.File.DataSignal.Dispatcher.Count);
+            Assert.Equal(40, log.File.Shared.DataSignal.Dispatcher.Count);
             Assert.All(waits, w => Assert.False(w.IsCompleted));
             writer.Append(1L);
             Assert.All(await Task.WhenAll(waits).WaitAsync(Bound), Assert.True);

@@ -96,6 +96,9 @@ internal static class FileLayout
     public const int HeaderLength = ReaderTableOffset;
 
     public const int MaxReadersLimit = 4096;
+
+    /// <summary>The largest file any options may describe (1 TiB).</summary>
+    public const long MaxFileLength = 1L << 40;
     public const int DataAlignment = 4096;
 }
 

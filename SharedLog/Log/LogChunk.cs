@@ -1,13 +1,15 @@
+using SharedLog.Log;
+
 namespace SharedLog;
 
 /// <summary>One segment of a <see cref="LogSnapshot"/>: <c>foreach</c> over it yields its records.</summary>
 public readonly ref struct LogChunk
 {
-    private readonly LogSnapshot _snapshot;
+    private readonly LogView _view;
 
-    internal LogChunk(LogSnapshot snapshot, long segmentSequence, long firstSequence, int count)
+    internal LogChunk(LogView view, long segmentSequence, long firstSequence, int count)
     {
-        _snapshot = snapshot;
+        _view = view;
         SegmentSequence = segmentSequence;
         FirstSequence = firstSequence;
         Count = count;
@@ -23,5 +25,5 @@ public readonly ref struct LogChunk
     public int Count { get; }
 
     /// <summary>Iterates the segment's records.</summary>
-    public LogSnapshot.Enumerator GetEnumerator() => new(_snapshot, SegmentSequence, SegmentSequence, FirstSequence);
+    public LogSnapshot.Enumerator GetEnumerator() => new(_view, SegmentSequence, SegmentSequence, FirstSequence);
 }

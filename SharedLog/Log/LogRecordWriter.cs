@@ -1,6 +1,6 @@
 using System.Buffers;
 using CommunityToolkit.HighPerformance;
-using SharedLog.Layout;
+using SharedLog.Log;
 
 namespace SharedLog;
 
@@ -10,17 +10,16 @@ namespace SharedLog;
 /// </summary>
 /// <remarks>
 /// If the record outgrows what is left of the current segment, the bytes written so far move once into a fresh
-/// segment; a record can grow up to <see cref="LogWriter.MaxPayloadLength"/>.
+/// segment; a record can grow up to <see cref="LogWriter.MaxPayloadLength"/>. A later append, claim or record of the
+/// writer discards it: every member then throws <see cref="InvalidOperationException"/>.
 /// </remarks>
-public sealed unsafe class LogRecordWriter : IBufferWriter<byte>
+public sealed class LogRecordWriter : IBufferWriter<byte>
 {
-    private readonly LogWriter _writer;
-    private byte* _record;
+    private readonly LogAppender _writer;
+    private long _reservation;
     private int _written;
-    private int _typeId;
-    private bool _active;
 
-    internal LogRecordWriter(LogWriter writer) => _writer = writer;
+    internal LogRecordWriter(LogAppender writer) => _writer = writer;
 
     /// <summary>Bytes written to the record so far.</summary>
     public int WrittenCount => _written;
@@ -28,8 +27,8 @@ public sealed unsafe class LogRecordWriter : IBufferWriter<byte>
     /// <inheritdoc/>
     public void Advance(int count)
     {
-        ThrowIfInactive();
-        if (count < 0 || count > _writer.FreeInSegment - _written)
+        int available = _writer.ReservationFree(_reservation, _written);
+        if (count < 0 || count > available)
         {
             throw new ArgumentOutOfRangeException(nameof(count), "Advanced past the space handed out by GetSpan/GetMemory.");
         }
@@ -39,52 +38,23 @@ public sealed unsafe class LogRecordWriter : IBufferWriter<byte>
 
     /// <inheritdoc/>
     public Memory<byte> GetMemory(int sizeHint = 0)
-        => throw new NotSupportedException("LogRecordWriter hands out spans into shared memory only; use GetSpan, or AsStream().");
+    {
+        _writer.ReservationFree(_reservation, _written);
+        throw new NotSupportedException("LogRecordWriter hands out spans into shared memory only; use GetSpan, or AsStream().");
+    }
 
     /// <inheritdoc/>
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        ThrowIfInactive();
-        int wanted = Math.Max(sizeHint, 1);
-        if (wanted > _writer.FreeInSegment - _written)
-        {
-            long needed = (long)_written + wanted;
-            if (needed > _writer.MaxPayloadLength)
-            {
-                throw new InvalidOperationException(
-                    $"The record would grow to {needed} bytes; the largest record is {_writer.MaxPayloadLength} bytes. Create the log with a larger SegmentBytes.");
-            }
-
-            _record = _writer.RelocateInto(_written, (int)needed);
-        }
-
-        return new Span<byte>(_record + RecordLayout.HeaderLength + _written, _writer.FreeInSegment - _written);
-    }
+    public Span<byte> GetSpan(int sizeHint = 0) => _writer.ReservationSpan(_reservation, _written, sizeHint);
 
     /// <summary>Publishes what was written as one record and returns its sequence number.</summary>
-    public long Commit()
-    {
-        ThrowIfInactive();
-        _active = false;
-        return _writer.Publish(_record, _written, _typeId);
-    }
+    public long Commit() => _writer.CommitReservation(_reservation, _written);
 
     /// <summary>A write-only <see cref="Stream"/> over this record (no copy until the segment runs out).</summary>
     public Stream AsStream() => ((IBufferWriter<byte>)this).AsStream();
 
-    internal void Begin(int typeId)
+    internal void Begin(long reservation)
     {
-        _record = _writer.Reserve(0, wait: true);
-        _typeId = typeId;
+        _reservation = reservation;
         _written = 0;
-        _active = true;
-    }
-
-    private void ThrowIfInactive()
-    {
-        if (!_active)
-        {
-            throw new InvalidOperationException("The record was already committed; call LogWriter.BeginRecord for the next one.");
-        }
     }
 }

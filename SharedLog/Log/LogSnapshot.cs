@@ -1,9 +1,4 @@
-using System.Runtime.CompilerServices;
-using SharedLog.Layout;
 using SharedLog.Log;
-using SharedLog.Memory;
-using SharedLog.Platform;
-using SharedLog.Readers;
 
 namespace SharedLog;
 
@@ -13,49 +8,35 @@ namespace SharedLog;
 /// overwritten. Not thread-safe.
 /// </summary>
 /// <remarks>
-/// Design: the snapshot pins the oldest retained generation with the Dekker handshake (store pin, full fence, re-read
-/// Oldest) and records the head generation and its record count at that instant. Every step of enumeration and every
-/// <see cref="TryGet"/> validates after reading: a load fence, then the slot's generation and the reader slot's
-/// eviction flag are re-checked. Under <see cref="SlowReaderPolicy.Evict"/> a reused segment turns into
-/// <see cref="ReaderEvictedException"/> until the snapshot is refreshed.
+/// Every step of enumeration and every <see cref="TryGet"/> validates after reading. Under
+/// <see cref="SlowReaderPolicy.Evict"/> a reused segment turns into <see cref="ReaderEvictedException"/> until the
+/// snapshot is refreshed.
 /// </remarks>
-public sealed unsafe class LogSnapshot : IDisposable
+public sealed class LogSnapshot : IDisposable
 {
-    private readonly LogFile _log;
-    private int _slotIndex;
-    private long _slotOwner;
-    private object _heartbeat;
-    private byte* _readerSlot;
-    private long _firstGeneration;
-    private long _headGeneration;
-    private int _headCount;
-    private bool _evicted;
-    private bool _disposed;
+    private readonly LogView _core;
 
-    internal LogSnapshot(LogFile log)
-    {
-        _log = log;
-        log.Region.AddRef();
-        try
-        {
-            _slotIndex = log.Readers.Claim(ReaderSlotLayout.RoleSnapshot, out _slotOwner);
-        }
-        catch
-        {
-            log.Region.Release();
-            throw;
-        }
-
-        _readerSlot = log.Readers.Slot(_slotIndex);
-        _heartbeat = Heartbeat.Register(log.Region, log.Readers.SlotOffset(_slotIndex), _slotOwner);
-        Refresh();
-    }
+    internal LogSnapshot(LogView core) => _core = core;
 
     /// <summary>The sequence number of the oldest record in the snapshot.</summary>
-    public long FirstSequence { get; private set; }
+    public long FirstSequence
+    {
+        get
+        {
+            _core.ThrowIfDisposed();
+            return _core.FirstSequence;
+        }
+    }
 
     /// <summary>One past the newest record in the snapshot: the sequence the writer was about to assign.</summary>
-    public long NextSequence { get; private set; }
+    public long NextSequence
+    {
+        get
+        {
+            _core.ThrowIfDisposed();
+            return _core.NextSequence;
+        }
+    }
 
     /// <summary>How many records the snapshot holds.</summary>
     public long Count => NextSequence - FirstSequence;
@@ -65,199 +46,46 @@ public sealed unsafe class LogSnapshot : IDisposable
     {
         get
         {
-            ThrowIfUnusable();
-            return new ChunkEnumerable(this);
+            _core.ThrowIfUnusable();
+            return new ChunkEnumerable(_core);
         }
     }
 
     /// <summary>Moves the snapshot to what the log retains now and clears an eviction.</summary>
-    public void Refresh()
-    {
-        ThrowIfDisposed();
-        if (!OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
-        {
-            // Our slot was reaped while we stalled (only possible where the OS cannot tell that we live, see
-            // LogReader.Reregister); it may belong to someone else now, so never write to it again.
-            Heartbeat.Unregister(_heartbeat);
-            _slotIndex = _log.Readers.Claim(ReaderSlotLayout.RoleSnapshot, out _slotOwner);
-            _readerSlot = _log.Readers.Slot(_slotIndex);
-            _heartbeat = Heartbeat.Register(_log.Region, _log.Readers.SlotOffset(_slotIndex), _slotOwner);
-        }
-
-        ReaderTable.Activate(_readerSlot);
-        for (int attempt = 0; attempt < 1024; attempt++)
-        {
-            long first = ReaderTable.PinOldest(_readerSlot, _log.OldestGeneration, 0);
-
-            // The pin moved forward (or was set): a writer blocked for space may proceed; wakes it only if it sleeps.
-            _log.SpaceSignal.Notify();
-
-            // Acquire: pairs with the release of HeadGeneration in LogWriter.Roll.
-            long head = Atomic.ReadAcquire(_log.HeadGeneration);
-            if (head < first || head - first >= _log.SlotCount)
-            {
-                _log.ThrowIfWindowUnchanged(head, first, $"the window of generations [{first}, {head}] is not valid for {_log.SlotCount} slots");
-                continue;
-            }
-
-            byte* headSlot = _log.Slot(head);
-            byte* firstSlot = _log.Slot(first);
-            int headCount = _log.ReadCount(headSlot);
-            long headFirst = Atomic.ReadAcquire(LogFile.FirstSequenceOf(headSlot));
-            long firstSequence = Atomic.ReadAcquire(LogFile.FirstSequenceOf(firstSlot));
-            Atomic.LoadFence();
-            if (Atomic.ReadAcquire(LogFile.GenerationOf(headSlot)) != head || Atomic.ReadAcquire(LogFile.GenerationOf(firstSlot)) != first)
-            {
-                _log.ThrowIfWindowUnchanged(head, first, $"the slots of segments {first} and {head} do not hold those generations");
-                continue;
-            }
-
-            // Bounds the record count, so Count and every sequence derived from it are sane even for a hostile file;
-            // enumeration checks each segment against its predecessor.
-            if (firstSequence < 0 || firstSequence > headFirst || headFirst - firstSequence > (head - first) * _log.SegmentCapacity)
-            {
-                ThrowHelper.ThrowCorrupt(_log.FilePath, $"segments {first} to {head} start at sequences {firstSequence} and {headFirst}, which cannot both hold");
-            }
-
-            _firstGeneration = first;
-            _headGeneration = head;
-            _headCount = headCount;
-            FirstSequence = firstSequence;
-            NextSequence = headFirst + headCount;
-            _evicted = false;
-            return;
-        }
-
-        throw new SharedLogException($"Could not take a stable snapshot of '{_log.FilePath}': the writer is reusing segments faster than they can be pinned.");
-    }
+    public void Refresh() => _core.Refresh();
 
     /// <summary>Iterates the records oldest first.</summary>
     public Enumerator GetEnumerator()
     {
-        ThrowIfUnusable();
-        return new Enumerator(this, _firstGeneration, _headGeneration, FirstSequence);
+        _core.ThrowIfUnusable();
+        return new Enumerator(_core, _core.FirstGeneration, _core.HeadGeneration, _core.FirstSequence);
     }
 
     /// <summary>Finds a record by sequence number in O(log segments). False when it is outside the snapshot.</summary>
     /// <exception cref="ReaderEvictedException">The writer reused the record's segment (under <see cref="SlowReaderPolicy.Evict"/>).</exception>
-    public bool TryGet(long sequence, out LogRecord record)
-    {
-        ThrowIfUnusable();
-        record = default;
-        if (sequence < FirstSequence || sequence >= NextSequence)
-        {
-            return false;
-        }
-
-        long low = _firstGeneration;
-        long high = _headGeneration;
-        while (low < high)
-        {
-            long middle = low + ((high - low + 1) / 2);
-            if (Atomic.ReadAcquire(LogFile.FirstSequenceOf(_log.Slot(middle))) <= sequence)
-            {
-                low = middle;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-
-        byte* slot = _log.Slot(low);
-        long index = sequence - Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
-        int count = CountOf(low, slot);
-        byte* bytes = null;
-        int length = 0;
-        if (index < 0 || index >= count || !_log.TryLocate(slot, (int)index, out bytes, out length))
-        {
-            Check(slot, low);
-            ThrowHelper.ThrowCorrupt(_log.FilePath, $"sequence {sequence} is not where segment {low} says it is");
-        }
-
-        record = new LogRecord(sequence, *(int*)(bytes + RecordLayout.TypeIdOffset), new ReadOnlySpan<byte>(bytes + RecordLayout.HeaderLength, length));
-        Check(slot, low);
-        return true;
-    }
+    public bool TryGet(long sequence, out LogRecord record) => _core.TryGet(sequence, out record);
 
     /// <summary>Gives the reader slot back; the snapshot's segments are no longer pinned.</summary>
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        Heartbeat.Unregister(_heartbeat);
-        _log.Readers.Release(_slotIndex, _slotOwner);
-        _log.SpaceSignal.Notify();
-        _log.Region.Release();
-    }
-
-    internal LogFile Log => _log;
-
-    /// <summary>The record count of a segment as the snapshot sees it (the head's count is frozen at refresh).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int CountOf(long generation, byte* slot) => generation == _headGeneration ? _headCount : _log.ReadCount(slot);
-
-    /// <summary>Validation after reading: throws <see cref="ReaderEvictedException"/> if the slot no longer holds <paramref name="generation"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Check(byte* slot, long generation)
-    {
-        Atomic.LoadFence();
-        // A reaped slot (see Refresh) pins nothing any more: that is an eviction too.
-        if (Atomic.ReadAcquire(LogFile.GenerationOf(slot)) != generation || ReaderTable.IsEvicted(_readerSlot)
-            || !OwnerBlock.IsOwnedBy(_readerSlot, _slotOwner))
-        {
-            ThrowEvicted();
-        }
-    }
-
-    private void ThrowEvicted()
-    {
-        _evicted = true;
-        throw new ReaderEvictedException(
-            $"The snapshot of '{_log.FilePath}' was evicted: the writer reused segments it pinned. Call Refresh() to continue from the retained window.");
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed)
-        {
-            ThrowHelper.ThrowDisposed(nameof(LogSnapshot));
-        }
-    }
-
-    private void ThrowIfUnusable()
-    {
-        ThrowIfDisposed();
-        if (_evicted)
-        {
-            ThrowEvicted();
-        }
-    }
+    public void Dispose() => _core.Dispose();
 
     /// <summary>Enumerates records of a range of segments, validating after each read.</summary>
     public ref struct Enumerator
     {
-        private readonly LogSnapshot _snapshot;
+        private readonly LogView _view;
         private readonly long _lastGeneration;
         private long _generation;
-        private byte* _slot;
+        private Segment _segment;
         private int _index;
         private int _count;
         private long _sequence;
         private long _expectedSequence;
         private LogRecord _current;
 
-        internal Enumerator(LogSnapshot snapshot, long firstGeneration, long lastGeneration, long firstSequence)
+        internal Enumerator(LogView view, long firstGeneration, long lastGeneration, long firstSequence)
         {
-            _snapshot = snapshot;
+            _view = view;
             _lastGeneration = lastGeneration;
             _generation = firstGeneration - 1;
-            _index = 0;
-            _count = 0;
             _expectedSequence = firstSequence;
         }
 
@@ -267,10 +95,11 @@ public sealed unsafe class LogSnapshot : IDisposable
         /// <summary>Advances to the next record; throws <see cref="ReaderEvictedException"/> if the snapshot's data was reused.</summary>
         public bool MoveNext()
         {
-            var log = _snapshot.Log;
-            if (_slot != null)
+            _view.ThrowIfDisposed();
+            var log = _view.Log;
+            if (!_segment.IsNull)
             {
-                _snapshot.Check(_slot, _generation);
+                _view.Check(_segment, _generation);
             }
 
             while (_index >= _count)
@@ -282,11 +111,11 @@ public sealed unsafe class LogSnapshot : IDisposable
                 }
 
                 _generation++;
-                _slot = log.Slot(_generation);
-                _count = _snapshot.CountOf(_generation, _slot);
-                _sequence = Atomic.ReadAcquire(LogFile.FirstSequenceOf(_slot));
+                _segment = log.SegmentAt(_generation);
+                _count = _view.CountOf(_generation, _segment);
+                _sequence = _segment.ReadFirstSequence();
                 _index = 0;
-                _snapshot.Check(_slot, _generation);
+                _view.Check(_segment, _generation);
                 if (_sequence != _expectedSequence)
                 {
                     // Sequences stay contiguous across segments, so a corrupt first sequence can never show up as a
@@ -297,15 +126,14 @@ public sealed unsafe class LogSnapshot : IDisposable
                 _expectedSequence = _sequence + _count;
             }
 
-            if (!log.TryLocate(_slot, _index, out byte* bytes, out int length))
+            if (!_segment.TryRead(_index, _sequence + _index, out _current))
             {
-                _snapshot.Check(_slot, _generation);
+                _view.Check(_segment, _generation);
                 ThrowHelper.ThrowCorrupt(log.FilePath, $"record {_index} of segment {_generation} has an invalid offset or length");
             }
 
-            _current = new LogRecord(_sequence + _index, *(int*)(bytes + RecordLayout.TypeIdOffset), new ReadOnlySpan<byte>(bytes + RecordLayout.HeaderLength, length));
             _index++;
-            _snapshot.Check(_slot, _generation);
+            _view.Check(_segment, _generation);
             return true;
         }
     }
@@ -313,27 +141,27 @@ public sealed unsafe class LogSnapshot : IDisposable
     /// <summary>The snapshot's segments as chunks; use with <c>foreach</c>.</summary>
     public readonly ref struct ChunkEnumerable
     {
-        private readonly LogSnapshot _snapshot;
+        private readonly LogView _view;
 
-        internal ChunkEnumerable(LogSnapshot snapshot) => _snapshot = snapshot;
+        internal ChunkEnumerable(LogView view) => _view = view;
 
         /// <summary>Returns the chunk enumerator.</summary>
-        public ChunkEnumerator GetEnumerator() => new(_snapshot);
+        public ChunkEnumerator GetEnumerator() => new(_view);
     }
 
     /// <summary>Enumerates the non-empty segments of a snapshot.</summary>
     public ref struct ChunkEnumerator
     {
-        private readonly LogSnapshot _snapshot;
+        private readonly LogView _view;
         private long _generation;
         private long _expectedSequence;
         private LogChunk _current;
 
-        internal ChunkEnumerator(LogSnapshot snapshot)
+        internal ChunkEnumerator(LogView view)
         {
-            _snapshot = snapshot;
-            _generation = snapshot._firstGeneration - 1;
-            _expectedSequence = snapshot.FirstSequence;
+            _view = view;
+            _generation = view.FirstGeneration - 1;
+            _expectedSequence = view.FirstSequence;
         }
 
         /// <summary>The current chunk.</summary>
@@ -342,14 +170,15 @@ public sealed unsafe class LogSnapshot : IDisposable
         /// <summary>Advances to the next non-empty segment.</summary>
         public bool MoveNext()
         {
-            var log = _snapshot.Log;
-            while (_generation < _snapshot._headGeneration)
+            _view.ThrowIfUnusable();
+            var log = _view.Log;
+            while (_generation < _view.HeadGeneration)
             {
                 _generation++;
-                byte* slot = log.Slot(_generation);
-                int count = _snapshot.CountOf(_generation, slot);
-                long first = Atomic.ReadAcquire(LogFile.FirstSequenceOf(slot));
-                _snapshot.Check(slot, _generation);
+                var segment = log.SegmentAt(_generation);
+                int count = _view.CountOf(_generation, segment);
+                long first = segment.ReadFirstSequence();
+                _view.Check(segment, _generation);
                 if (first != _expectedSequence)
                 {
                     ThrowHelper.ThrowCorrupt(log.FilePath, $"segment {_generation} starts at sequence {first}, expected {_expectedSequence}");
@@ -358,7 +187,7 @@ public sealed unsafe class LogSnapshot : IDisposable
                 _expectedSequence = first + count;
                 if (count > 0)
                 {
-                    _current = new LogChunk(_snapshot, _generation, first, count);
+                    _current = new LogChunk(_view, _generation, first, count);
                     return true;
                 }
             }

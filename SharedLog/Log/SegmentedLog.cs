@@ -1,8 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
-using SharedLog.Layout;
+using SharedLog.Files;
 using SharedLog.Log;
-using SharedLog.Memory;
-using SharedLog.Readers;
 
 namespace SharedLog;
 
@@ -27,25 +25,25 @@ public sealed class SegmentedLog : IDisposable
     public string FilePath => _log.FilePath;
 
     /// <summary>Records per segment.</summary>
-    public int SegmentCapacity => _log.SegmentCapacity;
+    public int SegmentCapacity => Live.SegmentCapacity;
 
     /// <summary>Data bytes per segment.</summary>
-    public int SegmentBytes => _log.SegmentBytes;
+    public int SegmentBytes => Live.SegmentBytes;
 
     /// <summary>The retention target the file was created with.</summary>
-    public long RetainedCapacity => _log.RetainedCapacity;
+    public long RetainedCapacity => Live.Parameters.RetainedCapacity;
 
     /// <summary>Reader and snapshot slots in the file.</summary>
-    public int MaxReaders => _log.MaxReaders;
+    public int MaxReaders => Live.Shared.Header.MaxReaders;
 
     /// <summary>Segment slots in the file (retained + head + spare).</summary>
-    public int SlotCount => _log.SlotCount;
+    public int SlotCount => Live.SlotCount;
 
     /// <summary>What the writer does about slow readers.</summary>
-    public SlowReaderPolicy SlowReaderPolicy => _log.Policy;
+    public SlowReaderPolicy SlowReaderPolicy => Live.Shared.Header.Policy;
 
     /// <summary>How long a blocked writer waits before evicting under <see cref="SharedLog.SlowReaderPolicy.Block"/>.</summary>
-    public TimeSpan SlowReaderTimeout => _log.SlowReaderTimeout;
+    public TimeSpan SlowReaderTimeout => Live.Shared.Header.SlowReaderTimeout;
 
     internal bool IsDisposed => _disposed;
 
@@ -57,10 +55,7 @@ public sealed class SegmentedLog : IDisposable
     public static SegmentedLog Create(string name, SegmentedLogOptions? options = null)
     {
         options ??= new SegmentedLogOptions();
-        string path = MappedRegion.ResolvePath(name, options.Directory);
-        var geometry = LogFile.Plan(options);
-        var region = MappedRegion.Create(path, geometry.FileLength, r => LogFile.Initialise(r, geometry, options));
-        return Wrap(region);
+        return new SegmentedLog(LogFile.Create(FileStore.ResolvePath(name, options.Directory), options));
     }
 
     /// <summary>Creates a new log file and claims its writer.</summary>
@@ -80,38 +75,15 @@ public sealed class SegmentedLog : IDisposable
     /// <exception cref="SharedLogException">The file does not exist or cannot be mapped.</exception>
     /// <exception cref="SharedLogFormatException">The file is not a valid, compatible log.</exception>
     public static SegmentedLog Open(string name, string? directory = null)
-    {
-        string path = MappedRegion.ResolvePath(name, directory);
-        var region = MappedRegion.Open(path, FileLayout.HeaderLength);
-        return Wrap(region);
-    }
+        => new(LogFile.Open(FileStore.ResolvePath(name, directory)));
 
-    /// <summary>Opens the log if it exists, or creates it with <paramref name="options"/>.</summary>
+    /// <summary>Opens the log if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
     public static SegmentedLog OpenOrCreate(string name, SegmentedLogOptions? options = null)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return Open(name, options?.Directory);
-            }
-            catch (SharedLogException) when (attempt < 3 && !System.IO.File.Exists(MappedRegion.ResolvePath(name, options?.Directory)))
-            {
-            }
-
-            try
-            {
-                return Create(name, options);
-            }
-            catch (SharedLogException) when (attempt < 3 && System.IO.File.Exists(MappedRegion.ResolvePath(name, options?.Directory)))
-            {
-            }
-        }
-    }
+        => FileStore.OpenOrCreate(FileStore.ResolvePath(name, options?.Directory), () => Open(name, options?.Directory), () => Create(name, options));
 
     /// <summary>Deletes the log file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
     public static bool Delete(string name, string? directory = null)
-        => MappedRegion.Delete(MappedRegion.ResolvePath(name, directory));
+        => FileStore.Delete(FileStore.ResolvePath(name, directory));
 
     /// <summary>
     /// Claims the writer if no live process holds it. A lease whose owner died is taken over at once, and the new
@@ -120,18 +92,9 @@ public sealed class SegmentedLog : IDisposable
     public bool TryClaimWriter([NotNullWhen(true)] out LogWriter? writer)
     {
         ThrowIfDisposed();
-        unsafe
-        {
-            long owner = OwnerBlock.TryClaim(_log.WriterBlock, out _);
-            if (owner == 0)
-            {
-                writer = null;
-                return false;
-            }
-
-            writer = new LogWriter(_log, owner);
-            return true;
-        }
+        var lease = _log.Shared.TryClaimWriter();
+        writer = lease is null ? null : new LogWriter(new LogAppender(_log, lease));
+        return writer is not null;
     }
 
     /// <summary>Takes a stable snapshot of the retained records; dispose it to let the writer reuse its segments.</summary>
@@ -139,7 +102,7 @@ public sealed class SegmentedLog : IDisposable
     public LogSnapshot Snapshot()
     {
         ThrowIfDisposed();
-        return new LogSnapshot(_log);
+        return new LogSnapshot(new LogView(_log));
     }
 
     /// <summary>Creates a tailing reader starting at the oldest retained record or at the next one appended.</summary>
@@ -154,49 +117,26 @@ public sealed class SegmentedLog : IDisposable
             throw new ArgumentOutOfRangeException(nameof(from));
         }
 
-        return new LogReader(this, _log, from, idle);
+        return new LogReader(new LogCursor(this, _log, from, idle));
     }
 
     /// <summary>The pid of the process holding the writer lease, or 0 when none does.</summary>
-    public int WriterProcessId
-    {
-        get
-        {
-            ThrowIfDisposed();
-            unsafe
-            {
-                return OwnerBlock.PidOf(OwnerBlock.ReadWord(_log.WriterBlock));
-            }
-        }
-    }
+    public int WriterProcessId => Live.Shared.DescribeWriter().Pid;
 
     /// <summary>Describes the log's window, writer lease and reader table at this instant (for inspection tools).</summary>
     public LogStatus GetStatus()
     {
-        ThrowIfDisposed();
+        var log = Live;
         unsafe
         {
-            long head = Memory.Atomic.ReadAcquire(_log.HeadGeneration);
-            long oldest = Memory.Atomic.ReadAcquire(_log.OldestGeneration);
-            byte* headSlot = _log.Slot(head);
-            byte* oldestSlot = _log.Slot(oldest);
-            long next = Memory.Atomic.ReadAcquire(LogFile.FirstSequenceOf(headSlot)) + _log.ReadCount(headSlot);
-            long first = Memory.Atomic.ReadAcquire(LogFile.FirstSequenceOf(oldestSlot));
-            long word = OwnerBlock.ReadWord(_log.WriterBlock);
-            int writerPid = OwnerBlock.PidOf(word);
-            bool writerAlive = writerPid != 0 && OwnerBlock.CheckOwner(_log.WriterBlock, word) != Platform.Liveness.Dead;
-            var readers = new List<ReaderStatus>();
-            for (int i = 0; i < _log.Readers.Count; i++)
-            {
-                var info = _log.Readers.Describe(i);
-                if (info.Pid != 0)
-                {
-                    readers.Add(new ReaderStatus(i, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot, info.State == ReaderSlotLayout.StateEvicted,
-                        info.Pin, info.LostCount, info.Liveness != Platform.Liveness.Dead));
-                }
-            }
-
-            return new LogStatus(head, oldest, first, next, writerPid, writerAlive, readers);
+            // Oldest before head: both only grow, so the pair read this way never looks inverted.
+            long oldest = Memory.Atomic.ReadAcquire(log.OldestGeneration);
+            long head = Memory.Atomic.ReadAcquire(log.HeadGeneration);
+            var headSegment = log.SegmentAt(head);
+            long next = headSegment.ReadFirstSequence() + headSegment.ReadCount();
+            long first = log.SegmentAt(oldest).ReadFirstSequence();
+            var (writerPid, liveness) = log.Shared.DescribeWriter();
+            return new LogStatus(head, oldest, first, next, writerPid, writerPid != 0 && liveness != Platform.Liveness.Dead, log.Shared.Readers.DescribeOccupied());
         }
     }
 
@@ -213,20 +153,17 @@ public sealed class SegmentedLog : IDisposable
         }
 
         _disposed = true;
-        _log.DataSignal.KickLocalWaiters();
+        _log.Shared.DataSignal.KickLocalWaiters();
         _log.Region.Release();
     }
 
-    private static SegmentedLog Wrap(MappedRegion region)
+    /// <summary>The file, after checking that this handle is not disposed.</summary>
+    private LogFile Live
     {
-        try
+        get
         {
-            return new SegmentedLog(LogFile.Validate(region));
-        }
-        catch
-        {
-            region.Release();
-            throw;
+            ThrowIfDisposed();
+            return _log;
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using SharedLog.Files;
 using SharedLog.Layout;
 using SharedLog.Memory;
-using SharedLog.Readers;
 using SharedLog.Ring;
 
 namespace SharedLog;
@@ -37,16 +37,16 @@ public sealed class ByteRing : IDisposable
     public string FilePath => _ring.FilePath;
 
     /// <summary>Data bytes in the ring (a power of two).</summary>
-    public int Capacity => _ring.Capacity;
+    public int Capacity => Live.Capacity;
 
     /// <summary>Reader slots in the file.</summary>
-    public int MaxReaders => _ring.MaxReaders;
+    public int MaxReaders => Live.MaxReaders;
 
     /// <summary>What the writer does about slow readers.</summary>
-    public SlowReaderPolicy SlowReaderPolicy => _ring.Policy;
+    public SlowReaderPolicy SlowReaderPolicy => Live.Policy;
 
     /// <summary>How long a blocked writer waits before evicting under <see cref="SharedLog.SlowReaderPolicy.Block"/>.</summary>
-    public TimeSpan SlowReaderTimeout => _ring.SlowReaderTimeout;
+    public TimeSpan SlowReaderTimeout => Live.SlowReaderTimeout;
 
     /// <summary>The end of the published bytes: the number of bytes ever written.</summary>
     public long WriterPosition
@@ -61,7 +61,11 @@ public sealed class ByteRing : IDisposable
         }
     }
 
-    /// <summary>The oldest byte still intact: a reader can seek from here to <see cref="WriterPosition"/>.</summary>
+    /// <summary>
+    /// The oldest byte still intact and not being overwritten: a reader can seek from here to
+    /// <see cref="WriterPosition"/>. This is the writer's intended tail, which runs ahead of the tail only while the
+    /// writer is raising it.
+    /// </summary>
     public long OldestPosition
     {
         get
@@ -69,7 +73,7 @@ public sealed class ByteRing : IDisposable
             ThrowIfDisposed();
             unsafe
             {
-                return Atomic.ReadAcquire(_ring.TailPosition);
+                return Atomic.ReadAcquire(_ring.TailIntent);
             }
         }
     }
@@ -95,7 +99,7 @@ public sealed class ByteRing : IDisposable
             ThrowIfDisposed();
             unsafe
             {
-                return OwnerBlock.PidOf(OwnerBlock.ReadWord(_ring.WriterBlock));
+                return _ring.Shared.DescribeWriter().Pid;
             }
         }
     }
@@ -122,10 +126,7 @@ public sealed class ByteRing : IDisposable
     public static ByteRing Create(string name, ByteRingOptions? options = null)
     {
         options ??= new ByteRingOptions();
-        string path = MappedRegion.ResolvePath(name, options.Directory);
-        var geometry = RingFile.Plan(options);
-        var region = MappedRegion.Create(path, geometry.FileLength, r => RingFile.Initialise(r, geometry, options));
-        return Wrap(region);
+        return new ByteRing(RingFile.Create(FileStore.ResolvePath(name, options.Directory), options));
     }
 
     /// <summary>Creates a new ring file and claims its writer.</summary>
@@ -145,39 +146,15 @@ public sealed class ByteRing : IDisposable
     /// <exception cref="SharedLogException">The file does not exist or cannot be mapped.</exception>
     /// <exception cref="SharedLogFormatException">The file is not a valid, compatible ring.</exception>
     public static ByteRing Open(string name, string? directory = null)
-    {
-        string path = MappedRegion.ResolvePath(name, directory);
-        var region = MappedRegion.Open(path, FileLayout.HeaderLength);
-        return Wrap(region);
-    }
+        => new(RingFile.Open(FileStore.ResolvePath(name, directory)));
 
     /// <summary>Opens the ring if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
     public static ByteRing OpenOrCreate(string name, ByteRingOptions? options = null)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            string path = MappedRegion.ResolvePath(name, options?.Directory);
-            try
-            {
-                return Open(name, options?.Directory);
-            }
-            catch (SharedLogException) when (attempt < 3 && !System.IO.File.Exists(path))
-            {
-            }
-
-            try
-            {
-                return Create(name, options);
-            }
-            catch (SharedLogException) when (attempt < 3 && System.IO.File.Exists(path))
-            {
-            }
-        }
-    }
+        => FileStore.OpenOrCreate(FileStore.ResolvePath(name, options?.Directory), () => Open(name, options?.Directory), () => Create(name, options));
 
     /// <summary>Deletes the ring file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
     public static bool Delete(string name, string? directory = null)
-        => MappedRegion.Delete(MappedRegion.ResolvePath(name, directory));
+        => FileStore.Delete(FileStore.ResolvePath(name, directory));
 
     /// <summary>
     /// Claims the writer if no live process holds it. A lease whose owner died is taken over at once, and the new
@@ -186,18 +163,9 @@ public sealed class ByteRing : IDisposable
     public bool TryClaimWriter([NotNullWhen(true)] out RingWriter? writer)
     {
         ThrowIfDisposed();
-        unsafe
-        {
-            long owner = OwnerBlock.TryClaim(_ring.WriterBlock, out _);
-            if (owner == 0)
-            {
-                writer = null;
-                return false;
-            }
-
-            writer = new RingWriter(_ring, owner);
-            return true;
-        }
+        var lease = _ring.Shared.TryClaimWriter();
+        writer = lease is null ? null : new RingWriter(new RingProducer(_ring, lease));
+        return writer is not null;
     }
 
     /// <summary>Creates a reader at the oldest intact byte or at the writer position.</summary>
@@ -212,33 +180,21 @@ public sealed class ByteRing : IDisposable
             throw new ArgumentOutOfRangeException(nameof(from));
         }
 
-        return new RingReader(this, _ring, from, idle);
+        return new RingReader(new RingConsumer(this, _ring, from, idle));
     }
 
     /// <summary>Describes the ring's positions, writer lease and reader table at this instant (for inspection tools).</summary>
     public RingStatus GetStatus()
     {
-        ThrowIfDisposed();
+        var ring = Live;
         unsafe
         {
-            long tail = Atomic.ReadAcquire(_ring.TailPosition);
-            long writer = Atomic.ReadAcquire(_ring.WriterPosition);
-            bool completed = Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted;
-            long word = OwnerBlock.ReadWord(_ring.WriterBlock);
-            int writerPid = OwnerBlock.PidOf(word);
-            bool writerAlive = writerPid != 0 && OwnerBlock.CheckOwner(_ring.WriterBlock, word) != Platform.Liveness.Dead;
-            var readers = new List<ReaderStatus>();
-            for (int i = 0; i < _ring.Readers.Count; i++)
-            {
-                var info = _ring.Readers.Describe(i);
-                if (info.Pid != 0)
-                {
-                    readers.Add(new ReaderStatus(i, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot, info.State == ReaderSlotLayout.StateEvicted,
-                        info.Pin, info.LostCount, info.Liveness != Platform.Liveness.Dead));
-                }
-            }
-
-            return new RingStatus(_ring.Capacity, writer, tail, completed, writerPid, writerAlive, readers);
+            long tail = Atomic.ReadAcquire(ring.TailPosition);
+            long writer = Atomic.ReadAcquire(ring.WriterPosition);
+            bool completed = Atomic.ReadAcquire(ring.CompletedPosition) != RingLayout.NotCompleted;
+            var (writerPid, liveness) = ring.Shared.DescribeWriter();
+            return new RingStatus(ring.Capacity, writer, tail, completed, writerPid, writerPid != 0 && liveness != Platform.Liveness.Dead,
+                ring.Readers.DescribeOccupied());
         }
     }
 
@@ -257,16 +213,13 @@ public sealed class ByteRing : IDisposable
         _ring.Region.Release();
     }
 
-    private static ByteRing Wrap(MappedRegion region)
+    /// <summary>The file, after checking that this handle is not disposed.</summary>
+    private RingFile Live
     {
-        try
+        get
         {
-            return new ByteRing(RingFile.Validate(region));
-        }
-        catch
-        {
-            region.Release();
-            throw;
+            ThrowIfDisposed();
+            return _ring;
         }
     }
 

@@ -11,7 +11,7 @@ namespace SharedLog.Ring;
 /// </summary>
 internal sealed class RingPipeReader : PipeReader, IDisposable
 {
-    private readonly RingReader _reader;
+    private readonly RingConsumer _reader;
     private readonly Segment _firstSegment = new();
     private readonly Segment _secondSegment = new();
     private ReadOnlySequence<byte> _buffer;
@@ -21,7 +21,7 @@ internal sealed class RingPipeReader : PipeReader, IDisposable
     private volatile bool _cancelRequested;
     private bool _completed;
 
-    public RingPipeReader(RingReader reader) => _reader = reader;
+    public RingPipeReader(RingConsumer reader) => _reader = reader;
 
     public override bool TryRead(out ReadResult result)
     {

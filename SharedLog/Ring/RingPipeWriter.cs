@@ -13,7 +13,7 @@ internal sealed class RingPipeWriter : PipeWriter, IDisposable
     private const int RingChunk = 16 * 1024;
     private const int MinimumBuffer = 4096;
 
-    private readonly RingWriter _writer;
+    private readonly RingProducer _writer;
     private byte[]? _buffer;
     private int _pending;
     private bool _inRing;
@@ -21,7 +21,7 @@ internal sealed class RingPipeWriter : PipeWriter, IDisposable
     private volatile bool _cancelRequested;
     private bool _completed;
 
-    public RingPipeWriter(RingWriter writer) => _writer = writer;
+    public RingPipeWriter(RingProducer writer) => _writer = writer;
 
     public override bool CanGetUnflushedBytes => true;
 

@@ -1,12 +1,6 @@
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using SharedLog.Layout;
-using SharedLog.Memory;
-using SharedLog.Platform;
-using SharedLog.Readers;
 using SharedLog.Ring;
-using SharedLog.Waiting;
 
 namespace SharedLog;
 
@@ -16,119 +10,38 @@ namespace SharedLog;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Design: the reader owns one reader slot and pins a position there; under <see cref="SlowReaderPolicy.Block"/>
-/// the writer never raises Tail above a live pin, so the bytes from the pin onwards stay intact. The pin only moves
-/// forward with a plain release store, except when the reader pins a position the writer may not know about
-/// (creation, a backward <see cref="Seek"/>, re-arming after eviction): then it joins (<see cref="Join"/>) — store
-/// the pin, increment Join Sequence (a full fence), re-read Tail Intent and move up to it if the writer already
-/// intends to overwrite there. With the writer's half (store intent, full fence, re-read Join Sequence), at least
-/// one of them sees the other.
+/// The reader pins its position in a reader slot; under <see cref="SlowReaderPolicy.Block"/> the writer never
+/// overwrites bytes at or above a live pin, so a reader that is not evicted never sees a held byte change and never
+/// loses one. A reader that joins (is created, or seeks backward) while the writer is raising its tail starts at or
+/// above the writer's intended tail.
 /// </para>
 /// <para>
-/// Reads acquire Writer Position, copy, then validate seqlock style: a load fence and a re-read of Tail. If Tail
-/// passed the read position, the copied bytes may be torn: they and every byte up to Tail count in
-/// <see cref="LostBytes"/>, and the reader resumes at Tail, the oldest intact byte. So bytes delivered plus
-/// <see cref="LostBytes"/> is exactly the span of positions the reader went through.
-/// </para>
-/// <para>
-/// Waiting idles by the reader's <see cref="IdleStrategy"/> on the ring's data signal (the writer wakes sleepers
-/// after it publishes or completes); a reader that moves its pin under <see cref="SlowReaderPolicy.Block"/> notifies
-/// the space signal, which costs a fence and a load unless the writer sleeps for space.
+/// Reads copy, then validate seqlock style: if the writer passed the read position meanwhile (under
+/// <see cref="SlowReaderPolicy.Evict"/>, or after an eviction), the copied bytes and every byte up to the oldest intact
+/// one count in <see cref="LostBytes"/>, and the reader resumes there. So bytes delivered plus <see cref="LostBytes"/>
+/// is exactly the span of positions the reader went through.
 /// </para>
 /// </remarks>
-public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
+public sealed class RingReader : IDisposable
 {
-    private const int VerdictUnknown = 0;
-    private const int VerdictIntact = 1;
-    private const int VerdictOverwritten = 2;
-    private const long FirstLivenessCheckMs = 20;
-    private const long LivenessPeriodMs = 100;
+    private readonly RingConsumer _core;
 
-    private readonly ByteRing _owner;
-    private readonly RingFile _ring;
-    private readonly int _capacity;
-    private readonly bool _block;
-    private int _slotIndex;
-    private long _slotOwner;
-    private object _heartbeat;
-    private byte* _slot;
-    private long* _pinAddress;
-    private readonly RingMemoryManager _memory;
-    private IdleStrategy _idle;
-    private AsyncWaiter? _asyncWaiter;
-    private long _position;
-    private long _pin;
-    private long _lost;
-    private long _heldPosition;
-    private int _heldLength;
-    private int _verdict;
-    private long _waitBeyond;
-    private long _nextLivenessCheck;
-    private bool _disposed;
-
-    internal RingReader(ByteRing owner, RingFile ring, ReadFrom from, IdleStrategy? idle)
-    {
-        _owner = owner;
-        _ring = ring;
-        _idle = idle ?? IdleStrategy.Default;
-        _capacity = ring.Capacity;
-        _block = ring.Policy == SlowReaderPolicy.Block;
-        ring.Region.AddRef();
-        try
-        {
-            _slotIndex = ring.Readers.Claim(ReaderSlotLayout.RoleReader, out _slotOwner);
-        }
-        catch
-        {
-            ring.Region.Release();
-            throw;
-        }
-
-        _slot = ring.Readers.Slot(_slotIndex);
-        _pinAddress = (long*)(_slot + ReaderSlotLayout.PinOffset);
-        _heartbeat = Heartbeat.Register(ring.Region, ring.Readers.SlotOffset(_slotIndex), _slotOwner);
-        _memory = new RingMemoryManager(ring.Data, ring.Capacity);
-
-        long writer = Atomic.ReadAcquire(ring.WriterPosition);
-        long start = from == ReadFrom.Latest
-            ? writer
-            : Math.Max(0, Math.Max(writer - _capacity, Atomic.ReadAcquire(ring.TailPosition)));
-        try
-        {
-            Join(start);
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-
-        // The writer may have raised the tail while this reader registered; start at what is intact now.
-        _position = from == ReadFrom.Latest ? start : Math.Max(start, Atomic.ReadAcquire(ring.TailPosition));
-    }
+    internal RingReader(RingConsumer core) => _core = core;
 
     /// <summary>The position of the next byte this reader reads.</summary>
-    public long Position => _position;
+    public long Position => _core.Position;
 
     /// <summary>Bytes this reader skipped because the writer overwrote them before they were read (or while they were held).</summary>
-    public long LostBytes => _lost;
+    public long LostBytes => _core.LostBytes;
 
     /// <summary>Bytes available to read now (0 when caught up with the writer).</summary>
-    public long Available => Math.Clamp(Atomic.ReadAcquire(_ring.WriterPosition) - _position, 0, _capacity);
+    public long Available => _core.Available;
 
     /// <summary>True once the writer completed the stream and this reader has read up to its end.</summary>
-    public bool IsCompleted
-    {
-        get
-        {
-            // Acquire: pairs with the release in RingWriter.Complete (written after the final Writer Position).
-            long completed = Atomic.ReadAcquire(_ring.CompletedPosition);
-            return completed != RingLayout.NotCompleted && _position >= completed;
-        }
-    }
+    public bool IsCompleted => _core.IsCompleted;
 
     /// <summary>The reader-table slot this reader occupies (for diagnostics).</summary>
-    public int SlotIndex => _slotIndex;
+    public int SlotIndex => _core.SlotIndex;
 
     /// <summary>
     /// How <see cref="Wait(TimeSpan)"/> and the blocking Stream reads idle while no byte is available. Default
@@ -136,72 +49,21 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     /// </summary>
     public IdleStrategy IdleStrategy
     {
-        get => _idle;
-        set => _idle = value ?? throw new ArgumentNullException(nameof(value));
+        get => _core.IdleStrategy;
+        set => _core.IdleStrategy = value;
     }
 
     /// <summary>
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
     /// now (see <see cref="IsCompleted"/> for the end of the stream). Never waits.
     /// </summary>
-    public int Read(Span<byte> destination)
-    {
-        ThrowIfDisposed();
-        _heldLength = 0;
-        if (destination.IsEmpty)
-        {
-            return 0;
-        }
+    public int Read(Span<byte> destination) => _core.Read(destination);
 
-        RearmIfEvicted();
-        for (int lap = 0; lap < 1024; lap++)
-        {
-            // Acquire: pairs with the release of Writer Position in RingWriter.Publish; the bytes below it are written.
-            long writer = Atomic.ReadAcquire(_ring.WriterPosition);
-            long tail = Atomic.ReadAcquire(_ring.TailPosition);
-            if (tail > _position)
-            {
-                Skip(tail);
-                continue;
-            }
-
-            long available = writer - _position;
-            if (available <= 0)
-            {
-                return 0;
-            }
-
-            int length = (int)Math.Min(Math.Min(available, destination.Length), _capacity);
-            _ring.CopyOut(_position, destination[..length]);
-            if (!IsIntact(_position))
-            {
-                Skip(Atomic.ReadAcquire(_ring.TailPosition));
-                continue;
-            }
-
-            Consume(length);
-            return length;
-        }
-
-        throw Lapped();
-    }
-
-    /// <summary>
-    /// Reads at least one byte, waiting for the writer if needed; returns 0 only at the end of the stream.
-    /// </summary>
+    /// <summary>Reads at least one byte, waiting for the writer if needed; returns 0 only at the end of the stream.</summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream while this reader waited.</exception>
     /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
     /// <exception cref="ObjectDisposedException">The reader or its ring was disposed while waiting.</exception>
-    public ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<int>(cancellationToken);
-        }
-
-        int read = Read(destination.Span);
-        return read > 0 || destination.IsEmpty || IsCompleted ? new ValueTask<int>(read) : ReadSlowAsync(destination, cancellationToken);
-    }
+    public ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default) => _core.ReadAsync(destination, cancellationToken);
 
     /// <summary>
     /// Hands out the available bytes in place as up to two spans (the second continues at the start of the data) and
@@ -212,46 +74,20 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     /// <see cref="SlowReaderPolicy.Evict"/> (or after an eviction) the writer may overwrite them while you read;
     /// <see cref="Validate"/> tells you afterwards.
     /// </remarks>
-    public int GetReadSpans(out ReadOnlySpan<byte> first, out ReadOnlySpan<byte> second)
-    {
-        int length = Hold(out int index, out int firstLength);
-        first = new ReadOnlySpan<byte>(_ring.Data + index, firstLength);
-        second = new ReadOnlySpan<byte>(_ring.Data, length - firstLength);
-        return length;
-    }
+    public int GetReadSpans(out ReadOnlySpan<byte> first, out ReadOnlySpan<byte> second) => _core.GetReadSpans(out first, out second);
 
     /// <summary>
     /// Like <see cref="GetReadSpans"/>, as <see cref="ReadOnlyMemory{T}"/> for APIs such as
     /// <c>RandomAccess.Write(handle, IReadOnlyList&lt;ReadOnlyMemory&lt;byte&gt;&gt;, offset)</c> or sockets. Valid until
     /// the next call on this reader.
     /// </summary>
-    public int GetReadMemory(out ReadOnlyMemory<byte> first, out ReadOnlyMemory<byte> second)
-    {
-        int length = Hold(out int index, out int firstLength);
-        first = _memory.Memory.Slice(index, firstLength);
-        second = _memory.Memory[..(length - firstLength)];
-        return length;
-    }
+    public int GetReadMemory(out ReadOnlyMemory<byte> first, out ReadOnlyMemory<byte> second) => _core.GetReadMemory(out first, out second);
 
     /// <summary>
     /// True when the bytes last handed out by <see cref="GetReadSpans"/> or <see cref="GetReadMemory"/> were not
     /// overwritten up to now. When false, <see cref="Advance"/> counts them in <see cref="LostBytes"/>.
     /// </summary>
-    public bool Validate()
-    {
-        ThrowIfDisposed();
-        if (_heldLength == 0)
-        {
-            return true;
-        }
-
-        if (_verdict == VerdictUnknown)
-        {
-            _verdict = IsIntact(_heldPosition) ? VerdictIntact : VerdictOverwritten;
-        }
-
-        return _verdict == VerdictIntact;
-    }
+    public bool Validate() => _core.Validate();
 
     /// <summary>
     /// Consumes <paramref name="count"/> of the bytes last handed out. If they were overwritten while held (see
@@ -259,32 +95,7 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     /// moves to the oldest intact byte; call <see cref="GetReadSpans"/> again.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">More than was handed out.</exception>
-    public void Advance(int count)
-    {
-        ThrowIfDisposed();
-        if ((uint)count > (uint)_heldLength)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
-                $"Cannot advance by {count} bytes: {_heldLength} bytes were handed out by GetReadSpans/GetReadMemory.");
-        }
-
-        if (count == 0)
-        {
-            return;
-        }
-
-        if (!Validate())
-        {
-            Skip(Math.Max(_position + count, Atomic.ReadAcquire(_ring.TailPosition)));
-            _heldLength = 0;
-            return;
-        }
-
-        Consume(count);
-        _heldPosition += count;
-        _heldLength -= count;
-        _verdict = VerdictUnknown;
-    }
+    public void Advance(int count) => _core.Advance(count);
 
     /// <summary>
     /// Drains available bytes into a Unix file descriptor (a pipe, socket or file) with one <c>writev</c> and returns
@@ -296,63 +107,18 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     /// </remarks>
     /// <exception cref="PlatformNotSupportedException">On Windows.</exception>
     /// <exception cref="IOException"><c>writev</c> failed.</exception>
-    public int WriteTo(SafeHandle destination)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        int length = Hold(out int index, out int firstLength);
-        if (length == 0)
-        {
-            return 0;
-        }
-
-        int written = VectoredIo.Write(destination, _ring.Data + index, firstLength, _ring.Data, length - firstLength);
-        Advance(written);
-        return written;
-    }
+    public int WriteTo(SafeHandle destination) => _core.WriteTo(destination);
 
     /// <summary>
-    /// Moves the reader to <paramref name="position"/>, anywhere from the oldest intact byte (<see cref="ByteRing.OldestPosition"/>,
-    /// at least writer position - capacity) to the writer position.
+    /// Moves the reader to <paramref name="position"/>, anywhere from the oldest intact byte (<see cref="ByteRing.OldestPosition"/>)
+    /// to the writer position.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The position was overwritten, or is beyond the writer.</exception>
-    public void Seek(long position)
-    {
-        ThrowIfDisposed();
-        long writer = Atomic.ReadAcquire(_ring.WriterPosition);
-        long tail = Atomic.ReadAcquire(_ring.TailPosition);
-        if (position > writer)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(position),
-                $"Position {position} is beyond the writer position {writer}; a reader can seek within [{tail}, {writer}].");
-        }
-
-        if (position < tail)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(position),
-                $"Position {position} was already overwritten; the oldest intact byte is at {tail} (the window is [{tail}, {writer}]).");
-        }
-
-        _heldLength = 0;
-        if (position < _pin)
-        {
-            // Backwards: the writer may not know about this pin yet.
-            Join(position);
-        }
-        else
-        {
-            _pin = position;
-
-            // Release: moving the pin forward is always safe (the old pin protected this position too).
-            Atomic.WriteRelease(_pinAddress, position);
-            NotifySpace();
-        }
-
-        _position = position;
-    }
+    /// <exception cref="ArgumentOutOfRangeException">The position was (or is being) overwritten, or is beyond the writer; the reader stays where it was.</exception>
+    public void Seek(long position) => _core.Seek(position);
 
     /// <summary>Waits until bytes are available or the stream ended. True then; false on timeout or when disposed.</summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
-    public bool Wait(TimeSpan timeout) => Wait(timeout, CancellationToken.None);
+    public bool Wait(TimeSpan timeout) => _core.Wait(timeout, CancellationToken.None);
 
     /// <summary>
     /// Like <see cref="Wait(TimeSpan)"/>, and throws <see cref="OperationCanceledException"/> when
@@ -360,25 +126,17 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     /// the wait promptly (false).
     /// </summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
-    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed();
-        return WaitForData(_position, Deadline(timeout), cancellationToken);
-    }
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken) => _core.Wait(timeout, cancellationToken);
 
     /// <summary>
     /// Completes true when bytes are available or the stream ended, false when this reader or its ring is disposed
     /// while waiting; throws <see cref="OperationCanceledException"/> on cancellation.
     /// </summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
-    public ValueTask<bool> WaitAsync(CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        return WaitForDataAsync(_position, cancellationToken);
-    }
+    public ValueTask<bool> WaitAsync(CancellationToken cancellationToken = default) => _core.WaitAsync(cancellationToken);
 
     /// <summary>A read-only <see cref="Stream"/> over this reader, seekable within the retained window. Disposing it leaves the reader open.</summary>
-    public Stream AsStream() => new RingReaderStream(this);
+    public Stream AsStream() => _core.AsStream();
 
     /// <summary>
     /// A <see cref="PipeReader"/> over this reader: buffers are the ring's memory in place (zero copy);
@@ -386,184 +144,8 @@ public sealed unsafe partial class RingReader : IDisposable, ISignalCondition
     /// As with a paused <see cref="Pipe"/>, a consumer that examines a full ring without consuming anything waits for
     /// bytes that cannot come (under <see cref="SlowReaderPolicy.Block"/>, until the writer's slow-reader timeout).
     /// </summary>
-    public PipeReader AsPipeReader() => new RingPipeReader(this);
+    public PipeReader AsPipeReader() => _core.AsPipeReader();
 
     /// <summary>Gives the reader slot back.</summary>
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        _asyncWaiter?.TryComplete(false);
-        _ring.DataSignal.KickLocalWaiters();
-        Heartbeat.Unregister(_heartbeat);
-        _ring.Readers.Release(_slotIndex, _slotOwner);
-
-        // The released pin may free the space a blocked writer waits for.
-        NotifySpace();
-        _ring.Region.Release();
-    }
-
-    internal bool IsDisposed => _disposed;
-
-    /// <summary>The writer position now (acquire).</summary>
-    internal long WriterPositionNow => Atomic.ReadAcquire(_ring.WriterPosition);
-
-    /// <summary>The completed position now, or <see cref="RingLayout.NotCompleted"/> (acquire; pairs with RingWriter.Complete).</summary>
-    internal long CompletedPositionNow => Atomic.ReadAcquire(_ring.CompletedPosition);
-
-    private bool HasDataBeyond(long beyond)
-        => Atomic.ReadAcquire(_ring.WriterPosition) > beyond
-            || Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted
-            || Atomic.ReadAcquire(_ring.TailPosition) > _position;
-
-    /// <summary>Pins the available bytes for the caller; returns their length and where they start.</summary>
-    private int Hold(out int index, out int firstLength)
-    {
-        ThrowIfDisposed();
-        RearmIfEvicted();
-        long writer = Atomic.ReadAcquire(_ring.WriterPosition);
-        long tail = Atomic.ReadAcquire(_ring.TailPosition);
-        if (tail > _position)
-        {
-            Skip(tail);
-        }
-
-        int length = (int)Math.Clamp(writer - _position, 0, _capacity);
-        _heldPosition = _position;
-        _heldLength = length;
-        _verdict = VerdictUnknown;
-        _ring.Split(_position, length, out index, out firstLength, out _);
-        return length;
-    }
-
-    /// <summary>Seqlock validation: were the bytes from <paramref name="position"/> intact when the copy ended?</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsIntact(long position)
-    {
-        // Load fence: the data was read before Tail is re-read; pairs with the full fence of the Tail store in
-        // RingWriter.RaiseTail, which precedes every overwrite.
-        Atomic.LoadFence();
-        return Atomic.ReadAcquire(_ring.TailPosition) <= position;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Consume(int count)
-    {
-        _position += count;
-        if (_position > _pin)
-        {
-            _pin = _position;
-
-            // Release: moving the pin forward is always safe; the writer reads it in its rescans.
-            Atomic.WriteRelease(_pinAddress, _pin);
-            NotifySpace();
-        }
-    }
-
-    /// <summary>Counts the bytes up to <paramref name="to"/> as lost and resumes there.</summary>
-    private void Skip(long to)
-    {
-        if (to <= _position)
-        {
-            return;
-        }
-
-        _lost += to - _position;
-        _position = to;
-        Atomic.WriteRelease((long*)(_slot + ReaderSlotLayout.LostCountOffset), _lost);
-        if (_position > _pin)
-        {
-            _pin = _position;
-            Atomic.WriteRelease(_pinAddress, _pin);
-            NotifySpace();
-        }
-    }
-
-    /// <summary>
-    /// Wakes a writer that sleeps for space after the pin moved or was dropped (its release store comes first). Only
-    /// <see cref="SlowReaderPolicy.Block"/> writers wait for readers; costs a full fence and a load while none sleeps.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void NotifySpace()
-    {
-        if (_block)
-        {
-            _ring.SpaceSignal.Notify();
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RearmIfEvicted()
-    {
-        if (!OwnerBlock.IsOwnedBy(_slot, _slotOwner))
-        {
-            Reregister();
-            return;
-        }
-
-        if (_block && ReaderTable.IsEvicted(_slot))
-        {
-            // The writer stopped honouring the pin after SlowReaderTimeout; take protection again from here on.
-            Join(_position);
-        }
-    }
-
-    /// <summary>
-    /// The slot was reaped while this reader lived (only possible through the heartbeat fallback, for an owner in
-    /// another pid namespace whose heartbeat stalled): it may belong to another reader now, so never write to it
-    /// again. Claim a fresh slot and join at the current position; bytes overwritten meanwhile are caught by the
-    /// usual validation and counted in <see cref="LostBytes"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Reregister()
-    {
-        Heartbeat.Unregister(_heartbeat);
-        _slotIndex = _ring.Readers.Claim(ReaderSlotLayout.RoleReader, out _slotOwner);
-        _slot = _ring.Readers.Slot(_slotIndex);
-        _pinAddress = (long*)(_slot + ReaderSlotLayout.PinOffset);
-        _heartbeat = Heartbeat.Register(_ring.Region, _ring.Readers.SlotOffset(_slotIndex), _slotOwner);
-        Atomic.WriteRelease((long*)(_slot + ReaderSlotLayout.LostCountOffset), _lost);
-        Join(_position);
-    }
-
-    /// <summary>
-    /// Pins at least <paramref name="desired"/> where the writer may not know about it. The pin ends at or above Tail
-    /// Intent, or the writer sees it before it raises Tail past it.
-    /// </summary>
-    private void Join(long desired)
-    {
-        for (int attempt = 0; attempt < 1_000_000; attempt++)
-        {
-            long pin = Math.Max(desired, Atomic.ReadAcquire(_ring.TailIntent));
-            Atomic.WriteRelease(_pinAddress, pin);
-            ReaderTable.Activate(_slot);
-
-            // Interlocked (a full fence): the pin is stored before the writer can see this join, and Tail Intent is
-            // re-read after it; pairs with the intent store, fence and Join Sequence read in RingWriter.RaiseTail.
-            Atomic.GetAndAdd(_ring.JoinSequence, 1);
-            if (Atomic.ReadAcquire(_ring.TailIntent) <= pin)
-            {
-                _pin = pin;
-                return;
-            }
-        }
-
-        throw new SharedLogException($"A reader of '{_ring.FilePath}' could not pin a position: the writer moved on faster than it could register.");
-    }
-
-    private SharedLogException Lapped()
-        => new($"The reader of '{_ring.FilePath}' could not keep up: it was lapped 1024 times in one call. Use a larger ring or a faster reader.");
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfDisposed()
-    {
-        if (_disposed)
-        {
-            ThrowHelper.ThrowDisposed(nameof(RingReader));
-        }
-    }
+    public void Dispose() => _core.Dispose();
 }

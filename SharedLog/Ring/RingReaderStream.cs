@@ -7,9 +7,9 @@ namespace SharedLog.Ring;
 /// </summary>
 internal sealed class RingReaderStream : Stream
 {
-    private readonly RingReader _reader;
+    private readonly RingConsumer _reader;
 
-    public RingReaderStream(RingReader reader) => _reader = reader;
+    public RingReaderStream(RingConsumer reader) => _reader = reader;
 
     public override bool CanRead => !_reader.IsDisposed;
 

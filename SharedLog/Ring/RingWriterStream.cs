@@ -6,10 +6,10 @@ namespace SharedLog.Ring;
 /// </summary>
 internal sealed class RingWriterStream : Stream
 {
-    private readonly RingWriter _writer;
+    private readonly RingProducer _writer;
     private bool _disposed;
 
-    public RingWriterStream(RingWriter writer) => _writer = writer;
+    public RingWriterStream(RingProducer writer) => _writer = writer;
 
     public override bool CanRead => false;
 

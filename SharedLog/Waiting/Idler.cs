@@ -1,3 +1,5 @@
+using SharedLog.Platform;
+
 namespace SharedLog.Waiting;
 
 /// <summary>

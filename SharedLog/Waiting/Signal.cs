@@ -1,3 +1,4 @@
+using SharedLog.Platform;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using SharedLog.Memory;

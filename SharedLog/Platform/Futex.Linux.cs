@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace SharedLog.Waiting;
+namespace SharedLog.Platform;
 
 /// <summary>The Linux futex through <c>syscall(SYS_futex, ...)</c>: glibc and musl have no wrapper.</summary>
 internal static unsafe partial class Futex

@@ -2,16 +2,16 @@ using System.Runtime.CompilerServices;
 using SharedLog.Platform;
 using SharedLog.Waiting;
 
-namespace SharedLog;
+namespace SharedLog.Ring;
 
 /// <summary>
 /// The reader's waits for data: on the ring's data signal, as the log's readers wait (see <see cref="Signal"/>).
 /// Sleeps are bounded slices, so a waiter notices a dead writer, disposal in another process and its deadline.
 /// </summary>
-public sealed partial class RingReader
+internal sealed partial class RingConsumer
 {
     /// <summary>Reads at least one byte, blocking while none is available; 0 only at the end of the stream.</summary>
-    internal int ReadBlocking(Span<byte> destination, CancellationToken cancellationToken)
+    public int ReadBlocking(Span<byte> destination, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -33,7 +33,7 @@ public sealed partial class RingReader
     /// False when disposed. No thread is held while it waits (one dispatcher thread per ring and process sleeps for
     /// all async waits), and steady-state waits allocate nothing.
     /// </summary>
-    internal ValueTask<bool> WaitForDataAsync(long beyond, CancellationToken cancellationToken)
+    public ValueTask<bool> WaitForDataAsync(long beyond, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {

@@ -3,14 +3,14 @@ using System.Runtime.CompilerServices;
 using SharedLog.Platform;
 using SharedLog.Waiting;
 
-namespace SharedLog;
+namespace SharedLog.Ring;
 
 /// <summary>
 /// The writer's waits for space: on the ring's space signal, as the log's writer waits (see <see cref="Signal"/>).
 /// Readers notify it when they move or drop a pin; between wake-ups the writer still wakes for its timed steps —
 /// reaping dead readers and evicting the slowest after the slow-reader timeout.
 /// </summary>
-public sealed partial class RingWriter
+internal sealed partial class RingProducer
 {
     /// <summary>
     /// Waits until some space is free: for the slowest live reader to move, or — after the slow-reader timeout under
@@ -66,7 +66,7 @@ public sealed partial class RingWriter
     }
 
     /// <summary>Writes everything, blocking while slow readers hold the space (the Stream and pipe paths).</summary>
-    internal void WriteBlocking(ReadOnlySpan<byte> data, CancellationToken cancellationToken)
+    public void WriteBlocking(ReadOnlySpan<byte> data, CancellationToken cancellationToken)
     {
         while (true)
         {

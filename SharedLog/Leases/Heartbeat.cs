@@ -1,7 +1,6 @@
 using SharedLog.Memory;
-using SharedLog.Readers;
 
-namespace SharedLog.Platform;
+namespace SharedLog.Leases;
 
 /// <summary>
 /// One timer per process that refreshes the heartbeat of every lease and reader slot this process owns. The

@@ -2,7 +2,7 @@ using SharedLog.Layout;
 using SharedLog.Memory;
 using SharedLog.Platform;
 
-namespace SharedLog.Readers;
+namespace SharedLog.Leases;
 
 /// <summary>
 /// Claim, release and liveness of an <see cref="OwnerLayout"/> block (the writer lease, the head of a reader slot).

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SharedLog.Waiting;
+namespace SharedLog.Platform;
 
 /// <summary>
 /// Sleeping on a 32-bit word in shared memory until another process changes it: a futex on Linux, short sleeps

@@ -2,7 +2,7 @@ using SharedLog.Layout;
 using SharedLog.Memory;
 using SharedLog.Platform;
 
-namespace SharedLog.Readers;
+namespace SharedLog.Leases;
 
 /// <summary>
 /// The reader table: <c>MaxReaders</c> slots of <see cref="ReaderSlotLayout"/>, each claimed by one reader or
@@ -27,6 +27,8 @@ internal readonly unsafe struct ReaderTable
     }
 
     public int Count { get; }
+
+    public MappedRegion Region => _region;
 
     public byte* Slot(int index) => _region.Base + _offset + ((long)index * ReaderSlotLayout.Length);
 
@@ -104,16 +106,33 @@ internal readonly unsafe struct ReaderTable
         throw new SharedLogException("Could not pin a reader slot: the writer moved on faster than the reader could register.");
     }
 
-    /// <summary>Marks the slot active (or re-arms it after eviction). Returns true when it had been evicted.</summary>
+    /// <summary>
+    /// Marks the slot active, or re-arms it after an eviction. Returns true when it had been evicted. A compare-exchange,
+    /// so an eviction the writer makes at the same instant is either reported now or stays visible for the next call;
+    /// it is never overwritten by a plain store.
+    /// </summary>
     public static bool Activate(byte* slot)
     {
         int* state = (int*)(slot + ReaderSlotLayout.StateOffset);
-        int previous = Atomic.ReadAcquire(state);
-        Atomic.WriteRelease(state, ReaderSlotLayout.StateActive);
-        Atomic.FullFence();
-        return previous == ReaderSlotLayout.StateEvicted;
+        while (true)
+        {
+            int previous = Atomic.ReadAcquire(state);
+            if (previous == ReaderSlotLayout.StateActive)
+            {
+                // Full fence: callers store a pin right before; the writer's scan must see pin and state together.
+                Atomic.FullFence();
+                return false;
+            }
+
+            // Interlocked (a full fence): pairs with the writer's compare-exchange in EvictAtOrBelow.
+            if (Atomic.CompareExchange(state, ReaderSlotLayout.StateActive, previous) == previous)
+            {
+                return previous == ReaderSlotLayout.StateEvicted;
+            }
+        }
     }
 
+    /// <summary>Index-based <see cref="Activate(byte*)"/>, for tests and tools.</summary>
     public bool Activate(int index) => Activate(Slot(index));
 
     public static bool IsEvicted(byte* slot)
@@ -194,6 +213,23 @@ internal readonly unsafe struct ReaderTable
         }
 
         return reaped;
+    }
+
+    /// <summary>The occupied slots at this instant, for inspection (GetStatus).</summary>
+    public List<ReaderStatus> DescribeOccupied()
+    {
+        var readers = new List<ReaderStatus>();
+        for (int i = 0; i < Count; i++)
+        {
+            var info = Describe(i);
+            if (info.Pid != 0)
+            {
+                readers.Add(new ReaderStatus(i, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot, info.State == ReaderSlotLayout.StateEvicted,
+                    info.Pin, info.LostCount, info.Liveness != Liveness.Dead));
+            }
+        }
+
+        return readers;
     }
 
     /// <summary>A point-in-time description of one slot, for inspection tools and tests.</summary>

@@ -1,0 +1,138 @@
+using SharedLog.Layout;
+using SharedLog.Memory;
+
+namespace SharedLog.Files;
+
+/// <summary>
+/// The fields every SharedLog file shares (identity, reader table, policy, where the data starts, the file's length),
+/// planned from options, written by the creator, and read back and checked by every open before any pointer escapes.
+/// The kind's own parameters sit in the same checksummed line (see <see cref="IKindParameters{TSelf}"/>).
+/// </summary>
+internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderPolicy Policy, int SlowReaderTimeoutMs, long DataOffset, long FileLength)
+{
+    public TimeSpan SlowReaderTimeout => TimeSpan.FromMilliseconds(SlowReaderTimeoutMs);
+
+    /// <summary>Where the data of a file with <paramref name="maxReaders"/> reader slots starts.</summary>
+    public static long DataOffsetFor(int maxReaders)
+        => AlignUp(FileLayout.ReaderTableOffset + ((long)maxReaders * ReaderSlotLayout.Length), FileLayout.DataAlignment);
+
+    public static long AlignUp(long value, long alignment) => (value + alignment - 1) & ~(alignment - 1);
+
+    /// <summary>The header for options; throws <see cref="ArgumentOutOfRangeException"/> naming the option that is out of range.</summary>
+    public static FileHeader Plan(int kind, int maxReaders, SlowReaderPolicy policy, TimeSpan slowReaderTimeout, long dataLength)
+    {
+        var check = ParameterCheck.ForOptions;
+        CheckCommon(check, maxReaders, (int)policy);
+        if (slowReaderTimeout < TimeSpan.Zero || slowReaderTimeout.TotalMilliseconds > int.MaxValue)
+        {
+#pragma warning disable CA2208 // The argument at fault is the caller's "options"; the message names the option.
+            throw new ArgumentOutOfRangeException("options", $"SlowReaderTimeout must be between zero and {int.MaxValue} ms (about 24 days); got {slowReaderTimeout}.");
+#pragma warning restore CA2208
+        }
+
+        long dataOffset = DataOffsetFor(maxReaders);
+        if (dataLength > FileLayout.MaxFileLength - dataOffset)
+        {
+#pragma warning disable CA2208 // As above.
+            throw new ArgumentOutOfRangeException("options", $"These options need a {dataOffset + dataLength}-byte file, more than {FileLayout.MaxFileLength} bytes.");
+#pragma warning restore CA2208
+        }
+
+        return new FileHeader(kind, maxReaders, policy, (int)slowReaderTimeout.TotalMilliseconds, dataOffset, dataOffset + dataLength);
+    }
+
+    /// <summary>Writes the identity and the common fields. The creator writes the kind's parameters, then <see cref="Seal"/>.</summary>
+    public unsafe void Write(byte* b)
+    {
+        *(ulong*)(b + FileLayout.MagicOffset) = FileLayout.Magic;
+        *(int*)(b + FileLayout.VersionOffset) = FileLayout.CurrentVersion;
+        *(int*)(b + FileLayout.KindOffset) = Kind;
+        *(long*)(b + FileLayout.FileLengthOffset) = FileLength;
+        *(int*)(b + FileLayout.ReaderTableOffsetOffset) = FileLayout.ReaderTableOffset;
+        *(int*)(b + FileLayout.MaxReadersOffset) = MaxReaders;
+        *(long*)(b + FileLayout.DataOffsetOffset) = DataOffset;
+        *(int*)(b + FileLayout.PolicyOffset) = (int)Policy;
+        *(int*)(b + FileLayout.SlowReaderTimeoutMsOffset) = SlowReaderTimeoutMs;
+        *(long*)(b + FileLayout.CreatedOffset) = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>Writes the checksum over the identity line; nothing in it changes afterwards.</summary>
+    public static unsafe void Seal(byte* b) => *(ulong*)(b + FileLayout.ChecksumOffset) = Checksum(b);
+
+    /// <summary>
+    /// Reads and checks magic, version, checksum, kind and the common fields of a mapped file, in that order, so the
+    /// first problem named is the most basic one. The file's length is checked against the header here; the kind's
+    /// parameters are checked by the kind.
+    /// </summary>
+    public static unsafe FileHeader Read(MappedRegion region, int expectedKind, string expectedName)
+    {
+        byte* b = region.Base;
+        string path = region.FilePath;
+        if (*(ulong*)(b + FileLayout.MagicOffset) != FileLayout.Magic)
+        {
+            throw new SharedLogFormatException($"'{path}' is not a SharedLog file (wrong magic number). Check the name, or delete the file and create it again.");
+        }
+
+        int version = *(int*)(b + FileLayout.VersionOffset);
+        if (version != FileLayout.CurrentVersion)
+        {
+            throw new SharedLogFormatException(
+                $"'{path}' has layout version {version}; this library reads version {FileLayout.CurrentVersion}. Use the same SharedLog version in every process, or recreate the file.");
+        }
+
+        if (*(ulong*)(b + FileLayout.ChecksumOffset) != Checksum(b))
+        {
+            throw new SharedLogFormatException($"'{path}' has a corrupt header (checksum mismatch). Delete it and create it again.");
+        }
+
+        int kind = *(int*)(b + FileLayout.KindOffset);
+        if (kind != expectedKind)
+        {
+            string actual = kind switch
+            {
+                FileLayout.KindLog => "a segmented log",
+                FileLayout.KindRing => "a byte ring",
+                _ => $"of unknown kind {kind}",
+            };
+            throw new SharedLogFormatException($"'{path}' is {actual}, not a {expectedName}. Open it with the matching type.");
+        }
+
+        var check = ParameterCheck.ForFile(path);
+        int maxReaders = *(int*)(b + FileLayout.MaxReadersOffset);
+        int policy = *(int*)(b + FileLayout.PolicyOffset);
+        int timeoutMs = *(int*)(b + FileLayout.SlowReaderTimeoutMsOffset);
+        CheckCommon(check, maxReaders, policy);
+        check.Require(timeoutMs >= 0, "SlowReaderTimeoutMs", timeoutMs, "zero or more");
+        int tableOffset = *(int*)(b + FileLayout.ReaderTableOffsetOffset);
+        check.Require(tableOffset == FileLayout.ReaderTableOffset, "ReaderTableOffset", tableOffset, $"{FileLayout.ReaderTableOffset}");
+        long dataOffset = *(long*)(b + FileLayout.DataOffsetOffset);
+        check.Require(dataOffset == DataOffsetFor(maxReaders), "DataOffset", dataOffset, $"{DataOffsetFor(maxReaders)} for MaxReaders {maxReaders}");
+        long fileLength = *(long*)(b + FileLayout.FileLengthOffset);
+        check.Require(fileLength >= dataOffset && fileLength <= FileLayout.MaxFileLength, "FileLength", fileLength, $"{dataOffset} to {FileLayout.MaxFileLength}");
+        if (region.Length != fileLength)
+        {
+            throw new SharedLogFormatException(
+                $"'{path}' is {region.Length} bytes long but its header describes {fileLength} bytes: it was truncated or extended. Delete it and create it again.");
+        }
+
+        return new FileHeader(kind, maxReaders, (SlowReaderPolicy)policy, timeoutMs, dataOffset, fileLength);
+    }
+
+    /// <summary>FNV-1a over the identity line.</summary>
+    public static unsafe ulong Checksum(byte* header)
+    {
+        ulong hash = 14695981039346656037UL;
+        for (int i = 0; i < FileLayout.ChecksummedLength; i++)
+        {
+            hash = (hash ^ header[i]) * 1099511628211UL;
+        }
+
+        return hash;
+    }
+
+    private static void CheckCommon(ParameterCheck check, int maxReaders, int policy)
+    {
+        check.InRange(maxReaders, 1, FileLayout.MaxReadersLimit, "MaxReaders");
+        check.Require(policy is (int)SlowReaderPolicy.Block or (int)SlowReaderPolicy.Evict, "SlowReaderPolicy", policy, "Block (0) or Evict (1)");
+    }
+}

@@ -1,0 +1,268 @@
+using System.Globalization;
+using SharedLog.Memory;
+using SharedLog.Platform;
+
+namespace SharedLog.Files;
+
+/// <summary>
+/// Names, creates, opens and deletes SharedLog files: the one factory under the log and the ring.
+/// </summary>
+/// <remarks>
+/// Design: files are created under a temporary name (<c>.NAME.PID.GUID.tmp</c>), sized with <c>posix_fallocate</c>
+/// (so a full tmpfs fails at creation, never with SIGBUS later), initialised, and only then linked under their real
+/// name, so an opener never sees a half-initialised header. A creator killed before the link leaves only its
+/// temporary, which the next create or delete of the same name removes once its pid is dead. Temporaries are
+/// matched exactly (pid, then a 32-digit GUID), so those of another file whose name extends this one
+/// (<c>NAME.123</c>) are never taken for ours.
+/// </remarks>
+internal static class FileStore
+{
+    private const string TemporarySuffix = ".tmp";
+    private const int GuidLength = 32;
+
+    /// <summary>The default directory: /dev/shm on Linux when it exists, the temp directory elsewhere.</summary>
+    public static string DefaultDirectory
+        => OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+
+    /// <summary>Validates a structure name (1 to 200 of letters, digits, '.', '_' and '-', not starting with '.') and returns its path.</summary>
+    public static string ResolvePath(string name, string? directory)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length is 0 or > 200)
+        {
+            throw new ArgumentException($"The name must be 1 to 200 characters long; got {name.Length}.", nameof(name));
+        }
+
+        if (name[0] == '.')
+        {
+            throw new ArgumentException($"The name '{name}' must not start with '.'.", nameof(name));
+        }
+
+        foreach (char c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                throw new ArgumentException(
+                    $"The name '{name}' may contain only ASCII letters, digits, '.', '_' and '-'; '{c}' is not allowed.", nameof(name));
+            }
+        }
+
+        if (directory is not null && directory.Length == 0)
+        {
+            throw new ArgumentException("The directory must not be empty; pass null for the default.", nameof(directory));
+        }
+
+        return Path.Combine(directory ?? DefaultDirectory, name);
+    }
+
+    /// <summary>Creates, sizes, initialises and then atomically publishes a new file.</summary>
+    public static MappedRegion Create(string path, long length, Action<MappedRegion> initialise)
+    {
+        string directory = Path.GetDirectoryName(path)!;
+        string name = Path.GetFileName(path);
+        if (!Directory.Exists(directory))
+        {
+            throw new SharedLogException($"The directory '{directory}' does not exist. Create it or pass another directory.");
+        }
+
+        if (File.Exists(path))
+        {
+            throw new SharedLogException($"'{path}' already exists. Open it, or Delete it first to start afresh.");
+        }
+
+        RemoveStaleTemporaries(directory, name);
+        string temporary = Path.Combine(directory,
+            "." + name + "." + ProcessIdentity.Pid.ToString(CultureInfo.InvariantCulture) + "." + Guid.NewGuid().ToString("N") + TemporarySuffix);
+        MappedRegion? region = null;
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                PreallocationSize = length,
+            };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(temporary, options);
+            }
+            catch (IOException e)
+            {
+                throw new SharedLogException(
+                    $"Cannot reserve {length} bytes for '{path}': {e.Message} Free space in '{directory}' or choose smaller options.", e);
+            }
+
+            region = MappedRegion.Map(path, stream, length, created: true);
+            initialise(region);
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException e) when (File.Exists(path))
+            {
+                throw new SharedLogException($"'{path}' was created by another process at the same time. Open it instead.", e);
+            }
+
+            return region;
+        }
+        catch
+        {
+            region?.Release();
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (IOException)
+            {
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Maps an existing file. The caller validates the header before any pointer escapes.</summary>
+    public static MappedRegion Open(string path, int minimumLength)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new SharedLogException($"'{path}' does not exist. Check the name and directory, or Create it first.", e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new SharedLogException($"The directory of '{path}' does not exist. Check the directory.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SharedLogException($"'{path}' cannot be opened for reading and writing: {e.Message} Files are created owner-only; open it as the user that created it.", e);
+        }
+        catch (IOException e)
+        {
+            throw new SharedLogException($"'{path}' cannot be opened: {e.Message}", e);
+        }
+
+        // A FIFO cannot be mapped and has no length to check (devices report length 0 and fail the check below).
+        if (!stream.CanSeek)
+        {
+            stream.Dispose();
+            throw new SharedLogFormatException($"'{path}' is not a regular file, so it is not a SharedLog file.");
+        }
+
+        long length = stream.Length;
+        if (length < minimumLength)
+        {
+            stream.Dispose();
+            throw new SharedLogFormatException(
+                $"'{path}' is {length} bytes long, shorter than a SharedLog header ({minimumLength} bytes): it is truncated or not a SharedLog file.");
+        }
+
+        return MappedRegion.Map(path, stream, length, created: false);
+    }
+
+    /// <summary>Opens the file if it exists, or creates it; racing creators settle on one file.</summary>
+    public static T OpenOrCreate<T>(string path, Func<T> open, Func<T> create)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return open();
+            }
+            catch (SharedLogException) when (attempt < 3 && !File.Exists(path))
+            {
+            }
+
+            try
+            {
+                return create();
+            }
+            catch (SharedLogException) when (attempt < 3 && File.Exists(path))
+            {
+            }
+        }
+    }
+
+    /// <summary>Deletes the file; processes that have it open keep their mapping. False if there was none.</summary>
+    public static bool Delete(string path)
+    {
+        // A creator killed inside File.Move (link, then unlink) leaves its temporary as a second link to the file:
+        // remove it too, or the tmpfs space stays in use after the delete.
+        RemoveStaleTemporaries(Path.GetDirectoryName(path)!, Path.GetFileName(path));
+        try
+        {
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            File.Delete(path);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The pid that made <paramref name="fileName"/> if it is a temporary of <paramref name="name"/> (exactly <c>.NAME.PID.GUID.tmp</c>), else 0.</summary>
+    internal static int TemporaryCreator(string fileName, string name)
+    {
+        // ".NAME." + digits + "." + 32 hex digits + ".tmp"
+        int prefix = name.Length + 2;
+        if (fileName.Length <= prefix + GuidLength + TemporarySuffix.Length + 1
+            || fileName[0] != '.' || string.CompareOrdinal(fileName, 1, name, 0, name.Length) != 0 || fileName[prefix - 1] != '.'
+            || !fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal))
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<char> middle = fileName.AsSpan(prefix, fileName.Length - prefix - TemporarySuffix.Length);
+        int dot = middle.IndexOf('.');
+        if (dot <= 0 || middle.Length - dot - 1 != GuidLength)
+        {
+            return 0;
+        }
+
+        foreach (char c in middle[(dot + 1)..])
+        {
+            if (!char.IsAsciiHexDigit(c))
+            {
+                return 0;
+            }
+        }
+
+        return int.TryParse(middle[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 0 ? pid : 0;
+    }
+
+    private static void RemoveStaleTemporaries(string directory, string name)
+    {
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(directory, "." + name + ".*" + TemporarySuffix))
+            {
+                int pid = TemporaryCreator(Path.GetFileName(file), name);
+                if (pid != 0 && ProcessIdentity.Check(pid, 0, 0) == Liveness.Dead)
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

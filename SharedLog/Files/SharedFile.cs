@@ -1,0 +1,111 @@
+using SharedLog.Layout;
+using SharedLog.Leases;
+using SharedLog.Memory;
+using SharedLog.Platform;
+using SharedLog.Waiting;
+
+namespace SharedLog.Files;
+
+/// <summary>
+/// What every SharedLog file has, whatever its kind: the mapping, the validated common header, the reader table, the
+/// data and space signals and the writer lease block. The log's and the ring's files are built on one.
+/// </summary>
+/// <remarks>
+/// Design: a <see cref="SharedFile"/> exists only for a mapping whose header passed <see cref="FileHeader.Read"/> (or
+/// that this process created), so every offset it hands out is inside the mapping. It owns one reference on the
+/// region; writers, readers and snapshots take their own through their leases.
+/// </remarks>
+internal sealed unsafe class SharedFile
+{
+    private SharedFile(MappedRegion region, in FileHeader header)
+    {
+        Region = region;
+        Header = header;
+        Readers = new ReaderTable(region, FileLayout.ReaderTableOffset, header.MaxReaders);
+        DataSignal = new Signal(region, FileLayout.DataSignalOffset, FileLayout.DataWaitersOffset);
+        SpaceSignal = new Signal(region, FileLayout.SpaceSignalOffset, FileLayout.SpaceWaitersOffset);
+    }
+
+    public MappedRegion Region { get; }
+
+    public FileHeader Header { get; }
+
+    public string FilePath => Region.FilePath;
+
+    public byte* Base => Region.Base;
+
+    public ReaderTable Readers { get; }
+
+    /// <summary>Readers sleep here for data; the writer notifies after it publishes.</summary>
+    public Signal DataSignal { get; }
+
+    /// <summary>The writer sleeps here for space under Block; readers notify when they move or drop a pin.</summary>
+    public Signal SpaceSignal { get; }
+
+    /// <summary>The space signal when the writer waits for readers (Block), null when it never does (Evict).</summary>
+    public Signal? SpaceSignalForReaders => Header.Policy == SlowReaderPolicy.Block ? SpaceSignal : null;
+
+    /// <summary>Creates a new file of kind <typeparamref name="T"/>: temporary name, space reserved, header and data written, then linked.</summary>
+    public static SharedFile Create<T>(string path, in FileHeader header, T parameters)
+        where T : IKindParameters<T>
+    {
+        var fileHeader = header;
+        var region = FileStore.Create(path, fileHeader.FileLength, r =>
+        {
+            byte* b = r.Base;
+            new Span<byte>(b, (int)fileHeader.DataOffset).Clear();
+            fileHeader.Write(b);
+            parameters.Write(b);
+            FileHeader.Seal(b);
+            for (int i = 0; i < fileHeader.MaxReaders; i++)
+            {
+                *(long*)(b + FileLayout.ReaderTableOffset + ((long)i * ReaderSlotLayout.Length) + ReaderSlotLayout.PinOffset) = ReaderSlotLayout.NoPin;
+            }
+
+            parameters.Initialise(b, fileHeader);
+        });
+        return new SharedFile(region, fileHeader);
+    }
+
+    /// <summary>
+    /// Maps an existing file of kind <typeparamref name="T"/> and checks its header and parameters before any
+    /// pointer escapes. The caller owns the returned file's region reference.
+    /// </summary>
+    public static SharedFile Open<T>(string path, out T parameters)
+        where T : IKindParameters<T>
+    {
+        var region = FileStore.Open(path, FileLayout.HeaderLength);
+        try
+        {
+            var header = FileHeader.Read(region, T.Kind, T.KindName);
+            parameters = T.Read(region.Base, ParameterCheck.ForFile(path));
+            if (header.FileLength != header.DataOffset + parameters.DataLength)
+            {
+                ParameterCheck.ForFile(path).Fail("FileLength", header.FileLength, $"{header.DataOffset + parameters.DataLength} for its parameters");
+            }
+
+            return new SharedFile(region, header);
+        }
+        catch
+        {
+            region.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Claims the writer lease if it is free or its owner is dead; null when a live process holds it.</summary>
+    public WriterLease? TryClaimWriter() => WriterLease.TryClaim(Region, FileLayout.WriterOwnerOffset);
+
+    /// <summary>Who holds the writer lease and whether the OS says it lives.</summary>
+    public (int Pid, Liveness Liveness) DescribeWriter() => WriterLease.Describe(Region, FileLayout.WriterOwnerOffset);
+
+    /// <summary>The pid of the writer lease holder if the OS says it is dead, else 0 (no holder, alive, or unknown).</summary>
+    public int DeadWriterPid()
+    {
+        var (pid, liveness) = DescribeWriter();
+        return pid != 0 && liveness == Liveness.Dead ? pid : 0;
+    }
+
+    /// <summary>Claims a reader slot for a reader or snapshot of this file.</summary>
+    public ReaderLease LeaseReaderSlot(int role) => new(Readers, role, SpaceSignalForReaders);
+}
