@@ -67,7 +67,7 @@ public sealed class LogReader : IDisposable
     /// <summary>
     /// Completes true when a record is available, false when this reader or its log is disposed while waiting;
     /// throws <see cref="OperationCanceledException"/> on cancellation. No thread is held while it waits (one
-    /// dispatcher thread per signal and process sleeps for all async waits), and steady-state waits allocate nothing.
+    /// dispatcher thread per signal of the log handle sleeps for all its async waits), and steady-state waits allocate nothing.
     /// </summary>
     public ValueTask<bool> WaitAsync(CancellationToken cancellationToken = default) => _core.WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
 

@@ -30,7 +30,7 @@ internal sealed partial class RingConsumer
 
     /// <summary>
     /// Waits until the writer has published beyond <paramref name="beyond"/>, the stream ended, or bytes were lost.
-    /// False when disposed. No thread is held while it waits (one dispatcher thread per ring and process sleeps for
+    /// False when disposed. No thread is held while it waits (one dispatcher thread per signal of the ring handle sleeps for
     /// all async waits), and steady-state waits allocate nothing.
     /// </summary>
     public ValueTask<bool> WaitForDataAsync(long beyond, CancellationToken cancellationToken)

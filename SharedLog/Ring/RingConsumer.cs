@@ -133,7 +133,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
 
     /// <summary>
     /// How <see cref="Wait(TimeSpan, CancellationToken)"/> and the blocking Stream reads idle while no byte is available. Default
-    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the process's dispatcher thread.
+    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the handle's dispatcher thread.
     /// </summary>
     public IdleStrategy IdleStrategy
     {

@@ -110,7 +110,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     /// <summary>
     /// How the writer's blocking waits for space idle under <see cref="SlowReaderPolicy.Block"/>
     /// (<see cref="WaitForSpace(TimeSpan)"/>, the Stream, <see cref="ReadFrom"/>). Default
-    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the process's dispatcher thread.
+    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the handle's dispatcher thread.
     /// </summary>
     public IdleStrategy IdleStrategy
     {

@@ -45,7 +45,7 @@ public sealed class RingReader : IDisposable
 
     /// <summary>
     /// How <see cref="Wait(TimeSpan)"/> and the blocking Stream reads idle while no byte is available. Default
-    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the process's dispatcher thread.
+    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the handle's dispatcher thread.
     /// </summary>
     public IdleStrategy IdleStrategy
     {

@@ -43,7 +43,7 @@ public sealed class RingWriter : IDisposable
     /// <summary>
     /// How the writer's blocking waits for space idle under <see cref="SlowReaderPolicy.Block"/>
     /// (<see cref="WaitForSpace(TimeSpan)"/>, the Stream, <see cref="ReadFrom"/>). Default
-    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the process's dispatcher thread.
+    /// <see cref="IdleStrategy.Blocking"/>. Async waits never spin: they sleep on the handle's dispatcher thread.
     /// </summary>
     public IdleStrategy IdleStrategy
     {

@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace SharedLog.Waiting;
 
 /// <summary>
-/// One thread per signal per process that sleeps for all of this process's async waiters on that signal and
-/// completes them, so async waits never hold a thread each. Started on the first wait; it exits after a while
-/// without waiters.
+/// One thread per <see cref="Signal"/> (a signal of one open log or ring handle) that sleeps for all async waiters
+/// on that signal and completes them, so async waits never hold a thread each. Started on the first wait; it exits
+/// after a while without waiters.
 /// </summary>
 /// <remarks>
 /// Design: the thread is one sleeper of the <see cref="Signal"/> protocol whose condition is "any registered wait
