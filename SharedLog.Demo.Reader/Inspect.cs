@@ -6,7 +6,7 @@ namespace SharedLog.Demo.Reader;
 /// </summary>
 public static class Inspect
 {
-    /// <summary>Opens the log and describes it; returns 1 when it cannot be opened.</summary>
+    /// <summary>Opens the log and describes it; returns 1 when it cannot be opened. (The sharedlog tool's inspect shows more.)</summary>
     public static int Run(string name, string? directory)
     {
         SegmentedLog log;
@@ -29,8 +29,8 @@ public static class Inspect
                 $"{log.RetainedCapacity:N0} records retained, {log.MaxReaders} reader slots");
             Console.WriteLine($"policy    {log.SlowReaderPolicy}{(log.SlowReaderPolicy == SlowReaderPolicy.Block ? $" (evicts after {log.SlowReaderTimeout.TotalSeconds:0.###} s)" : "")}");
             Console.WriteLine($"writer    {(status.WriterProcessId == 0 ? "none" : $"pid {status.WriterProcessId} ({(status.WriterAlive ? "alive" : "dead: the lease can be taken over")})")}");
-            Console.WriteLine($"window    segments {status.OldestGeneration:N0}..{status.HeadGeneration:N0} (head), " +
-                $"records {status.FirstSequence:N0}..{status.NextSequence - 1:N0} ({status.NextSequence - status.FirstSequence:N0} records), next sequence {status.NextSequence:N0}");
+            Console.WriteLine($"window    sequences {Ranges.HalfOpen(status.FirstSequence, status.NextSequence)} ({status.NextSequence - status.FirstSequence:N0} records), " +
+                $"segments {Ranges.HalfOpen(status.OldestGeneration, status.HeadGeneration + 1)} (head {status.HeadGeneration:N0})");
             Console.WriteLine($"readers   {status.Readers.Count} of {log.MaxReaders} slots in use");
             if (status.Readers.Count > 0)
             {

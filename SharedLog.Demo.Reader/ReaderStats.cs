@@ -1,18 +1,20 @@
 using System.Diagnostics;
-using System.Globalization;
+using HdrHistogram;
 
 namespace SharedLog.Demo.Reader;
 
 /// <summary>
 /// What one reader received, and how late: latencies are measured from the timestamp the writer put in each tick
-/// (the clock is system-wide, so the two processes agree). Printed once a second as a <c>key=value</c> line that
-/// people can read and the demo's dashboard parses.
+/// (the clock is system-wide, so the two processes agree) into HDR histograms. Reported as JSON lines
+/// (<see cref="ReaderReport"/>) that people can read and the demo's writer parses.
 /// </summary>
 public sealed class ReaderStats(string role)
 {
+    // 1 ns to 100 s at 3 significant digits: any latency the demo can see, to 0.1 %.
+    private const long HighestLatency = 100_000_000_000;
     private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
-    private readonly LatencyHistogram _interval = new();
-    private readonly LatencyHistogram _total = new();
+    private readonly LongHistogram _interval = new(HighestLatency, 3);
+    private readonly LongHistogram _total = new(HighestLatency, 3);
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _lastReport = Stopwatch.GetTimestamp();
     private long _receivedAtLastReport;
@@ -26,13 +28,13 @@ public sealed class ReaderStats(string role)
     /// <summary>Counts a tick and its latency.</summary>
     public void Record(in Tick tick)
     {
-        long nanoseconds = (long)((Stopwatch.GetTimestamp() - tick.Timestamp) * s_nanosecondsPerTick);
-        _interval.Record(nanoseconds);
-        _total.Record(nanoseconds);
+        long nanoseconds = Math.Clamp((long)((Stopwatch.GetTimestamp() - tick.Timestamp) * s_nanosecondsPerTick), 1, HighestLatency);
+        _interval.RecordValue(nanoseconds);
+        _total.RecordValue(nanoseconds);
         Received++;
     }
 
-    /// <summary>Prints a <c>stats</c> line if a second has passed since the last one.</summary>
+    /// <summary>Prints a <c>stats</c> report if a second has passed since the last one.</summary>
     /// <param name="log">The log, for the writer's position (lag = records written but not yet read).</param>
     /// <param name="reader">The reader whose position and losses to report.</param>
     public void ReportIfDue(SegmentedLog log, LogReader reader)
@@ -44,28 +46,41 @@ public sealed class ReaderStats(string role)
             return;
         }
 
-        long lag = Math.Max(0, log.GetStatus().NextSequence - reader.NextSequence);
-        long rate = (long)((Received - _receivedAtLastReport) / seconds);
-        Print("stats", $"t={Elapsed:0.0} received={Received} lost={reader.LostCount} lag={lag} rate={rate} {Latencies(_interval)}");
-        _interval.Clear();
+        Print(Report("stats") with
+        {
+            Received = Received,
+            Lost = reader.LostCount,
+            Lag = Math.Max(0, log.GetStatus().NextSequence - reader.NextSequence),
+            Rate = (long)((Received - _receivedAtLastReport) / seconds),
+            Latency = Latencies(_interval),
+        });
+        _interval.Reset();
         _receivedAtLastReport = Received;
         _lastReport = now;
     }
 
     /// <summary>
-    /// Prints the <c>final</c> line: totals, whole-run latencies, and whether received + lost equals
+    /// Prints the <c>final</c> report: totals, whole-run latencies, and whether received + lost equals
     /// <paramref name="expected"/> (the records written while this reader was attached). Returns that check.
     /// </summary>
     public bool ReportFinal(long lost, long expected)
     {
         bool exact = Received + lost == expected;
-        Print("final", $"t={Elapsed:0.0} received={Received} lost={lost} expected={expected} exact={(exact ? "yes" : "no")} {Latencies(_total)}");
+        Print(Report("final") with { Received = Received, Lost = lost, Expected = expected, Exact = exact, Latency = Latencies(_total) });
         return exact;
     }
 
-    /// <summary>Prints <c>KIND role=ROLE FIELDS</c>.</summary>
-    public void Print(string kind, string fields) => Console.WriteLine($"{kind} role={role} {fields}");
+    /// <summary>A report of <paramref name="kind"/> with role, pid and time filled in.</summary>
+    public ReaderReport Report(string kind) => new() { Kind = kind, Role = role, Pid = Environment.ProcessId, T = Math.Round(Elapsed, 3) };
 
-    private static string Latencies(LatencyHistogram h) => string.Create(CultureInfo.InvariantCulture,
-        $"p50_ns={h.Percentile(50)} p90_ns={h.Percentile(90)} p99_ns={h.Percentile(99)} p999_ns={h.Percentile(99.9)} max_ns={h.Max}");
+    /// <summary>Prints a report as one JSON line.</summary>
+    public static void Print(ReaderReport report)
+    {
+        Console.WriteLine(report.ToJsonLine());
+        Console.Out.Flush();
+    }
+
+    private static Latencies? Latencies(LongHistogram h) => h.TotalCount == 0
+        ? null
+        : new Latencies(h.GetValueAtPercentile(50), h.GetValueAtPercentile(90), h.GetValueAtPercentile(99), h.GetValueAtPercentile(99.9), h.GetMaxValue());
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace SharedLog.Demo.Reader;
 
@@ -15,12 +14,12 @@ public static class Sidecar
         const string Role = "sidecar";
         using var log = LogConnection.Open(name, directory);
         var stats = new ReaderStats(Role);
-        Console.WriteLine($"ready role={Role} pid={Environment.ProcessId}");
+        ReaderStats.Print(stats.Report("ready"));
 
         // 1. The recent window: a snapshot is a stable view, pinned until disposed.
         using (var snapshot = log.Snapshot())
         {
-            stats.Print("window", SummariseWindow(snapshot));
+            ReaderStats.Print(stats.Report("window") with { Window = SummariseWindow(snapshot) });
         }
 
         // 2. What comes next, until it is time to detach.
@@ -61,7 +60,7 @@ public static class Sidecar
     }
 
     /// <summary>Record count, sequence range, segments and the busiest symbol's volume-weighted average price.</summary>
-    private static string SummariseWindow(LogSnapshot snapshot)
+    private static WindowSummary SummariseWindow(LogSnapshot snapshot)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -88,8 +87,7 @@ public static class Sidecar
 
                 int busiest = volume.IndexOf(Max(volume));
                 double vwap = volume[busiest] == 0 ? 0 : notional[busiest] / volume[busiest];
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"records={snapshot.Count} first={snapshot.FirstSequence} next={snapshot.NextSequence} segments={segments} attempts={attempt} busiest={busiest} volume={volume[busiest]} vwap={vwap:0.00}");
+                return new WindowSummary(snapshot.Count, snapshot.FirstSequence, snapshot.NextSequence, segments, attempt, busiest, Math.Round(vwap, 2));
             }
             catch (ReaderEvictedException) when (attempt < 5)
             {

@@ -13,9 +13,8 @@ public static class Subscriber
         using var log = LogConnection.Open(name, directory);
         using var reader = log.CreateReader(ReadFrom.Oldest);
         long first = reader.NextSequence;
-        Console.WriteLine($"ready role={role} pid={Environment.ProcessId} from={first}");
-
         var stats = new ReaderStats(role);
+        ReaderStats.Print(stats.Report("ready") with { From = first });
         while (true)
         {
             stats.ReportIfDue(log, reader);
@@ -23,7 +22,7 @@ public static class Subscriber
             {
                 if (!reader.Wait(TimeSpan.FromSeconds(10)))
                 {
-                    stats.Print("error", "reason=no-data-for-10s");
+                    ReaderStats.Print(stats.Report("error") with { Reason = "no data for 10 s" });
                     return 1;
                 }
 

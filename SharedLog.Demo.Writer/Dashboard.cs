@@ -1,115 +1,163 @@
 using System.Globalization;
 using System.Text;
+using SharedLog.Demo.Reader;
+using Spectre.Console;
 
 namespace SharedLog.Demo.Writer;
 
 /// <summary>
-/// The demo's live summary, redrawn in place about once a second on a terminal (one plain line per second when
-/// output is redirected), and the final table.
+/// The demo's view of its readers: a Spectre.Console table refreshed in place on a terminal, one plain line per
+/// refresh when output is redirected, and the final table. Each row says what the reader is doing now: a reader
+/// that stopped reporting is shown as stale (never as live), and after publishing stops a reader still reading what
+/// is left is shown as draining.
 /// </summary>
 public sealed class Dashboard(SegmentedLog log, double seconds)
 {
-    private const string Header = "                     pid    rate/s      received          lost       lag       p50       p99     p99.9       max";
-    private readonly bool _live = !Console.IsOutputRedirected;
-    private int _linesDrawn;
+    /// <summary>A reader report older than this is stale: the row stops claiming the reader is live.</summary>
+    private const double StaleAfterSeconds = 2.5;
+
     private long _publishedBefore;
     private double _elapsedBefore;
 
     /// <summary>One reader row: its label, its process once started, and what to show before that.</summary>
     public sealed record Row(string Label, ReaderProcess? Reader, string Pending);
 
-    /// <summary>Draws the live summary.</summary>
-    public void Render(double elapsed, long published, IReadOnlyList<Row> rows)
+    /// <summary>What the writer is doing.</summary>
+    public enum Phase
     {
-        double rate = (published - _publishedBefore) / Math.Max(1e-3, elapsed - _elapsedBefore);
-        (_publishedBefore, _elapsedBefore) = (published, elapsed);
-        if (!_live)
-        {
-            var line = new StringBuilder($"t={elapsed,4:0.0}s writer {Format.Rate(rate)}/s {Format.Count(published)}");
-            foreach (var row in rows)
-            {
-                line.Append(CultureInfo.InvariantCulture, $" | {row.Label.Split(' ')[0]} ");
-                var reader = row.Reader;
-                line.Append(reader is null ? row.Pending
-                    : reader.Latest("final") is not null ? "done"
-                    : reader.Latest("stats") is null ? "attaching"
-                    : $"{Format.Rate(reader.Number("stats", "rate"))}/s lost {Format.Count(reader.Number("stats", "lost"))} lag {Format.Count(reader.Number("stats", "lag"))} p99 {Format.Latency(reader.Number("stats", "p99_ns"))}");
-            }
+        /// <summary>Publishing ticks.</summary>
+        Publishing,
 
-            Console.WriteLine(line);
-            return;
-        }
-
-        var status = log.GetStatus();
-        var lines = new List<string>
-        {
-            $"SharedLog demo  t={elapsed:0.0}/{seconds:0.#} s  {log.FilePath}  {log.SlowReaderPolicy}, window {Format.Count(status.NextSequence - status.FirstSequence)} records in segments {status.OldestGeneration:N0}..{status.HeadGeneration:N0}",
-            Header,
-            $"{"writer",-18}{Environment.ProcessId,7}{Format.Rate(rate),10}{Format.Count(published),14}",
-        };
-        foreach (var row in rows)
-        {
-            lines.Add(ReaderLine(row));
-        }
-
-        if (_linesDrawn > 0)
-        {
-            Console.Write($"\e[{_linesDrawn}F");
-        }
-
-        foreach (string line in lines)
-        {
-            Console.Write("\e[2K");
-            Console.WriteLine(line);
-        }
-
-        _linesDrawn = lines.Count;
+        /// <summary>Publishing stopped; readers finish what is left.</summary>
+        Draining,
     }
 
-    /// <summary>Prints the final table: totals, whole-run latency percentiles and the exact loss accounting.</summary>
-    public static void RenderFinal(double elapsed, long published, IReadOnlyList<Row> rows)
+    /// <summary>Whether to draw a live table (a terminal) or plain lines (redirected output).</summary>
+    public static bool IsLive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>The writer's rate at each refresh: (seconds, ticks per second), for the chart.</summary>
+    public List<(double Seconds, double Rate)> WriterHistory { get; } = [];
+
+    /// <summary>The live table at this instant; also records the writer's rate.</summary>
+    public Table Build(double elapsed, long published, Phase phase, IReadOnlyList<Row> rows)
     {
-        Console.WriteLine();
-        Console.WriteLine($"final: {Format.Count(published)} ticks published in {elapsed:0.0} s ({Format.Rate(published / elapsed)}/s); under Evict the writer never waits for a reader");
-        Console.WriteLine("                        received          lost   received+lost  exact       p50       p90       p99     p99.9       max");
+        double rate = Rate(elapsed, published, phase);
+        var status = log.GetStatus();
+        var table = new Table { Border = TableBorder.Rounded };
+        table.Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"SharedLog demo  t={elapsed:0.0}/{seconds:0.#} s  {(phase == Phase.Publishing ? "publishing" : "publishing stopped, readers draining")}  {log.SlowReaderPolicy}, window {Format.Count(status.NextSequence - status.FirstSequence)} records, sequences {Ranges.HalfOpen(status.FirstSequence, status.NextSequence)}")));
+        table.AddColumns("", "pid", "state", "rate/s", "received", "lost", "lag", "p50", "p99", "p99.9", "max");
+        foreach (int column in Enumerable.Range(3, 8))
+        {
+            table.Columns[column].RightAligned();
+        }
+
+        table.AddRow("writer", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), phase == Phase.Publishing ? "[green]publishing[/]" : "done",
+            Format.Rate(rate), Format.Count(published), "", "", "", "", "", "");
+        foreach (var row in rows)
+        {
+            table.AddRow(Cells(row, phase));
+        }
+
+        table.Caption = new TableTitle("latencies over the last second; lag = records written but not yet read; ranges are half-open [first, next)");
+        return table;
+    }
+
+    /// <summary>One plain line for redirected output; also records the writer's rate.</summary>
+    public string Line(double elapsed, long published, Phase phase, IReadOnlyList<Row> rows)
+    {
+        double rate = Rate(elapsed, published, phase);
+        var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"t={elapsed,4:0.0}s {(phase == Phase.Publishing ? "publishing" : "draining")} writer {Format.Rate(rate)}/s {Format.Count(published)}"));
+        foreach (var row in rows)
+        {
+            string[] cells = Cells(row, phase).Select(c => Markup.Remove(c)).ToArray();
+            line.Append(CultureInfo.InvariantCulture, $" | {row.Label.Split(' ')[0]} {cells[2]}");
+            if (cells[3] != "")
+            {
+                line.Append(CultureInfo.InvariantCulture, $" {cells[3]}/s lost {cells[5]} lag {cells[6]} p99 {cells[8]}");
+            }
+        }
+
+        return line.ToString();
+    }
+
+    /// <summary>The final table: totals, whole-run latency percentiles and the exact loss accounting.</summary>
+    public static Table Final(double elapsed, long published, IReadOnlyList<Row> rows)
+    {
+        var table = new Table { Border = TableBorder.Rounded };
+        table.Title = new TableTitle(string.Create(CultureInfo.InvariantCulture,
+            $"final: {Format.Count(published)} ticks published in {elapsed:0.0} s ({Format.Rate(published / elapsed)}/s); under Evict the writer never waits for a reader"));
+        table.AddColumns("reader", "received", "lost", "received+lost", "written while attached", "exact", "p50", "p90", "p99", "p99.9", "max");
+        foreach (int column in Enumerable.Range(1, 4).Concat(Enumerable.Range(6, 5)))
+        {
+            table.Columns[column].RightAligned();
+        }
+
         foreach (var row in rows)
         {
             var final = row.Reader?.Latest("final");
             if (final is null)
             {
-                Console.WriteLine($"{row.Label,-18}  {(row.Reader is null ? "never started" : $"no final report (exit code {row.Reader.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"})")}");
+                string why = row.Reader is null ? "never started" : $"no final report (exit code {row.Reader.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"})";
+                table.AddRow([row.Label, $"[red]{why}[/]", .. Enumerable.Repeat("", 9)]);
                 continue;
             }
 
-            long? Get(string key) => row.Reader!.Number("final", key);
-            Console.WriteLine(
-                $"{row.Label,-18}{Format.Count(Get("received")),14}{Format.Count(Get("lost")),14}{Format.Count(Get("received") + Get("lost")),16}  {final.GetValueOrDefault("exact", "?"),-5}" +
-                $"{Format.Latency(Get("p50_ns")),10}{Format.Latency(Get("p90_ns")),10}{Format.Latency(Get("p99_ns")),10}{Format.Latency(Get("p999_ns")),10}{Format.Latency(Get("max_ns")),10}");
+            var l = final.Latency;
+            table.AddRow(row.Label, Format.Count(final.Received), Format.Count(final.Lost), Format.Count(final.Received + final.Lost),
+                Format.Count(final.Expected), final.Exact == true ? "[green]yes[/]" : "[red]no[/]",
+                Format.Latency(l?.P50), Format.Latency(l?.P90), Format.Latency(l?.P99), Format.Latency(l?.P999), Format.Latency(l?.Max));
         }
+
+        return table;
     }
 
-    private static string ReaderLine(Row row)
+    private double Rate(double elapsed, long published, Phase phase)
+    {
+        double rate = (published - _publishedBefore) / Math.Max(1e-3, elapsed - _elapsedBefore);
+        (_publishedBefore, _elapsedBefore) = (published, elapsed);
+        if (phase == Phase.Publishing)
+        {
+            WriterHistory.Add((elapsed, rate));
+        }
+
+        return rate;
+    }
+
+    /// <summary>A reader row's cells (Spectre markup): label, pid, state, rate, received, lost, lag, p50, p99, p99.9, max.</summary>
+    private static string[] Cells(Row row, Phase phase)
     {
         var reader = row.Reader;
-        string label = $"{row.Label,-18}";
         if (reader is null)
         {
-            return $"{label}{"-",7}  {row.Pending}";
+            return [row.Label, "-", $"[grey]{Markup.Escape(row.Pending)}[/]", "", "", "", "", "", "", "", ""];
         }
 
         string pid = reader.Pid.ToString(CultureInfo.InvariantCulture);
-        if (reader.Latest("final") is not null)
+        if (reader.Latest("final") is { } final)
         {
-            return $"{label}{pid,7}  done: received {Format.Count(reader.Number("final", "received"))}, lost {Format.Count(reader.Number("final", "lost"))}";
+            return [row.Label, pid, "done", "", Format.Count(final.Received), Format.Count(final.Lost), "", "", "", "", ""];
         }
 
-        if (reader.Latest("stats") is null)
+        if (reader.ExitCode is { } code)
         {
-            return $"{label}{pid,7}  {(reader.Latest("ready") is null ? "starting" : "attached")}";
+            return [row.Label, pid, $"[red]exited ({code}) without a final report[/]", "", "", "", "", "", "", "", ""];
         }
 
-        long? Get(string key) => reader.Number("stats", key);
-        return $"{label}{pid,7}{Format.Rate(Get("rate")),10}{Format.Count(Get("received")),14}{Format.Count(Get("lost")),14}{Format.Count(Get("lag")),10}" +
-            $"{Format.Latency(Get("p50_ns")),10}{Format.Latency(Get("p99_ns")),10}{Format.Latency(Get("p999_ns")),10}{Format.Latency(Get("max_ns")),10}";
+        var stats = reader.Latest("stats");
+        if (stats is null)
+        {
+            return [row.Label, pid, reader.Latest("ready") is null ? "starting" : "attached", "", "", "", "", "", "", "", ""];
+        }
+
+        double silent = reader.SecondsSinceReport;
+        string state = silent > StaleAfterSeconds
+            ? string.Create(CultureInfo.InvariantCulture, $"[yellow]stale: no report for {silent:0} s[/]")
+            : phase == Phase.Draining ? "[blue]draining[/]" : "[green]live[/]";
+        string Cell(string text) => silent > StaleAfterSeconds ? $"[grey]{text}[/]" : text;
+        var l = stats.Latency;
+        return [row.Label, pid, state, Cell(Format.Rate(stats.Rate)), Cell(Format.Count(stats.Received)), Cell(Format.Count(stats.Lost)), Cell(Format.Count(stats.Lag)),
+            Cell(Format.Latency(l?.P50)), Cell(Format.Latency(l?.P99)), Cell(Format.Latency(l?.P999)), Cell(Format.Latency(l?.Max))];
     }
 }

@@ -12,18 +12,18 @@ public static class Format
     public static string Rate(double? perSecond) => perSecond switch
     {
         null => "-",
-        >= 1e6 => $"{perSecond / 1e6:0.00}M",
-        >= 1e3 => $"{perSecond / 1e3:0.0}k",
-        _ => $"{perSecond:0}",
+        >= 1e6 => string.Create(CultureInfo.InvariantCulture, $"{perSecond / 1e6:0.00}M"),
+        >= 1e3 => string.Create(CultureInfo.InvariantCulture, $"{perSecond / 1e3:0.0}k"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{perSecond:0}"),
     };
 
     /// <summary>A latency in nanoseconds, in the unit that suits it, or "-".</summary>
     public static string Latency(long? nanoseconds) => nanoseconds switch
     {
         null => "-",
-        >= 1_000_000_000 => $"{nanoseconds / 1e9:0.00} s",
-        >= 1_000_000 => $"{nanoseconds / 1e6:0.0} ms",
-        >= 1_000 => $"{nanoseconds / 1e3:0.0} µs",
-        _ => $"{nanoseconds} ns",
+        >= 1_000_000_000 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e9:0.00} s"),
+        >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e6:0.0} ms"),
+        >= 1_000 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e3:0.0} µs"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds} ns"),
     };
 }

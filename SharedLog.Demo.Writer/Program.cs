@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SharedLog.Demo.Reader;
+using Spectre.Console;
 
 namespace SharedLog.Demo.Writer;
 
@@ -8,76 +10,34 @@ namespace SharedLog.Demo.Writer;
 /// The demo: one writer process fans market-data ticks out to reader processes through a shared log. A fast
 /// subscriber keeps up; a deliberately slow one is lapped and reports exactly what it lost (the writer never waits:
 /// <see cref="SlowReaderPolicy.Evict"/>); a telemetry sidecar attaches mid-run, reads the recent window, tails for a
-/// while and detaches. A live summary is drawn once a second, then a final table.
+/// while and detaches. A live table is refreshed once a second, then a final table, and optionally a chart.
 /// </summary>
 public static class Program
 {
-    private const string Usage =
-        """
-        usage: SharedLog.Demo.Writer [--seconds S] [--rate TICKS_PER_S] [--slow-rate TICKS_PER_S] [--name NAME] [--dir DIR] [--publish-only]
-          --seconds       how long to publish (default 10)
-          --rate          ticks per second (default 500000)
-          --slow-rate     how many ticks per second the slow subscriber manages (default 50000)
-          --publish-only  just publish; start readers yourself with SharedLog.Demo.Reader subscribe NAME
-        """;
-
     public static int Main(string[] args)
     {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (args[i] is "--help" or "-h")
-            {
-                Console.WriteLine(Usage);
-                return 0;
-            }
+        var seconds = new Option<double>("--seconds") { Description = "How long to publish", DefaultValueFactory = _ => 10, HelpName = "S" };
+        var rate = new Option<double>("--rate") { Description = "Ticks per second", DefaultValueFactory = _ => 500_000, HelpName = "TICKS_PER_S" };
+        var slowRate = new Option<int>("--slow-rate") { Description = "Ticks per second the slow subscriber manages", DefaultValueFactory = _ => 50_000, HelpName = "TICKS_PER_S" };
+        var name = new Option<string?>("--name") { Description = "The log's name (default: sharedlog-demo-PID)" };
+        var dir = new Option<string?>("--dir") { Description = "The log's directory (default: the library's)", HelpName = "DIR" };
+        var plot = new Option<string?>("--plot") { Description = "Write a PNG chart of each reader's rate and latency over the run to this path", HelpName = "PNG" };
+        var publishOnly = new Option<bool>("--publish-only") { Description = "Just publish; start readers yourself with SharedLog.Demo.Reader subscribe NAME" };
+        DemoCli.Require(seconds, v => v is > 0 and <= 86_400, "--seconds must be between 0 and 86400.");
+        DemoCli.Require(rate, v => v is > 0 and <= 100_000_000, "--rate must be between 0 and 100,000,000 ticks per second.");
+        DemoCli.Require(slowRate, v => v > 0, "--slow-rate must be positive.");
 
-            if (args[i] == "--publish-only")
-            {
-                options["publish-only"] = "yes";
-            }
-            else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
-            {
-                options[args[i][2..]] = args[++i];
-            }
-            else
-            {
-                Console.Error.WriteLine(Usage);
-                return 2;
-            }
-        }
-
-        double seconds = double.Parse(options.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
-        double rate = double.Parse(options.GetValueOrDefault("rate", "500000"), CultureInfo.InvariantCulture);
-        string slowRate = options.GetValueOrDefault("slow-rate", "50000");
-        string name = options.GetValueOrDefault("name", $"sharedlog-demo-{Environment.ProcessId}");
-        string? directory = options.GetValueOrDefault("dir");
-
-        // Market data: segments of 4096 ticks (32 bytes each with the record header), 128k ticks retained (a quarter of
-        // a second at 500k/s), and 8 spare segments of slack (65 ms) before a lagging reader or snapshot is evicted.
-        // The writer never waits: a reader that falls further behind is lapped and counts its loss.
-        SegmentedLog.Delete(name, directory);
-        var (writer, log) = SegmentedLog.CreateClaimed(name, new SegmentedLogOptions
-        {
-            SegmentCapacity = 4096,
-            SegmentBytes = 4096 * 32,
-            RetainedCapacity = 128 * 1024,
-            SpareSegments = 8,
-            SlowReaderPolicy = SlowReaderPolicy.Evict,
-            Directory = directory,
-        });
-        try
-        {
-            return options.ContainsKey("publish-only")
-                ? PublishOnly(writer, log, rate, seconds)
-                : RunDemo(writer, log, rate, seconds, slowRate, directory);
-        }
-        finally
-        {
-            writer.Dispose();
-            log.Dispose();
-            SegmentedLog.Delete(name, directory);
-        }
+        var root = DemoCli.Root("SharedLog.Demo.Writer", "A writer fanning market-data ticks out to reader processes through a SharedLog segmented log.");
+        root.Add(seconds);
+        root.Add(rate);
+        root.Add(slowRate);
+        root.Add(name);
+        root.Add(dir);
+        root.Add(plot);
+        root.Add(publishOnly);
+        root.SetAction(p => Run(p.GetValue(seconds), p.GetValue(rate), p.GetValue(slowRate), p.GetValue(name) ?? $"sharedlog-demo-{Environment.ProcessId}",
+            p.GetValue(dir), p.GetValue(plot), p.GetValue(publishOnly)));
+        return DemoCli.Run(root, args);
     }
 
     /// <summary>Publishes ticks at <paramref name="rate"/> per second until <paramref name="seconds"/> have passed.</summary>
@@ -111,6 +71,35 @@ public static class Program
         return published;
     }
 
+    private static int Run(double seconds, double rate, int slowRate, string name, string? directory, string? plot, bool publishOnly)
+    {
+        // Market data: segments of 4096 ticks (32 bytes each with the record header), 128k ticks retained (a quarter of
+        // a second at 500k/s), and 8 spare segments of slack (65 ms) before a lagging reader or snapshot is evicted.
+        // The writer never waits: a reader that falls further behind is lapped and counts its loss.
+        SegmentedLog.Delete(name, directory);
+        var (writer, log) = SegmentedLog.CreateClaimed(name, new SegmentedLogOptions
+        {
+            SegmentCapacity = 4096,
+            SegmentBytes = 4096 * 32,
+            RetainedCapacity = 128 * 1024,
+            SpareSegments = 8,
+            SlowReaderPolicy = SlowReaderPolicy.Evict,
+            Directory = directory,
+        });
+        try
+        {
+            return publishOnly
+                ? PublishOnly(writer, log, rate, seconds)
+                : RunDemo(writer, log, rate, seconds, slowRate, directory, plot);
+        }
+        finally
+        {
+            writer.Dispose();
+            log.Dispose();
+            SegmentedLog.Delete(name, directory);
+        }
+    }
+
     private static int PublishOnly(LogWriter writer, SegmentedLog log, double rate, double seconds)
     {
         Console.WriteLine($"publishing {rate:N0} ticks/s to {log.FilePath} for {seconds:0.#} s");
@@ -119,17 +108,19 @@ public static class Program
         return 0;
     }
 
-    private static int RunDemo(LogWriter writer, SegmentedLog log, double rate, double seconds, string slowRate, string? directory)
+    private static int RunDemo(LogWriter writer, SegmentedLog log, double rate, double seconds, int slowRate, string? directory, string? plot)
     {
         string name = Path.GetFileName(log.FilePath);
         string[] where = directory is null ? [] : ["--dir", directory];
+        string slow = slowRate.ToString(CultureInfo.InvariantCulture);
         Console.WriteLine($"SharedLog demo: writer pid {Environment.ProcessId} publishes {rate:N0} ticks/s for {seconds:0.#} s to {log.FilePath}");
-        Console.WriteLine($"readers: a fast subscriber, a slow one ({slowRate} ticks/s), and a telemetry sidecar attached from {seconds * 0.3:0.#} s to {seconds * 0.7:0.#} s");
+        Console.WriteLine($"readers: a fast subscriber, a slow one ({slowRate:N0} ticks/s), and a telemetry sidecar attached from {seconds * 0.3:0.#} s to {seconds * 0.7:0.#} s");
         Console.WriteLine();
 
-        using var fast = ReaderProcess.Start("fast", ["subscribe", name, "--role", "fast", .. where]);
-        using var slow = ReaderProcess.Start("slow", ["subscribe", name, "--role", "slow", "--max-rate", slowRate, .. where]);
-        if (!fast.WaitFor("ready", TimeSpan.FromSeconds(30)) || !slow.WaitFor("ready", TimeSpan.FromSeconds(30)))
+        var clock = Stopwatch.StartNew();
+        using var fast = ReaderProcess.Start("fast", clock, ["subscribe", name, "--role", "fast", .. where]);
+        using var slowReader = ReaderProcess.Start("slow", clock, ["subscribe", name, "--role", "slow", "--max-rate", slow, .. where]);
+        if (!fast.WaitFor("ready", TimeSpan.FromSeconds(30)) || !slowReader.WaitFor("ready", TimeSpan.FromSeconds(30)))
         {
             Console.Error.WriteLine("demo: the subscribers did not attach");
             return 1;
@@ -138,42 +129,84 @@ public static class Program
         ReaderProcess? sidecar = null;
         Task<string>? inspection = null;
         double inspectedAt = 0;
+        double started = clock.Elapsed.TotalSeconds;
         var dashboard = new Dashboard(log, seconds);
         Dashboard.Row[] Rows() =>
         [
             new("fast subscriber", fast, ""),
-            new("slow subscriber", slow, ""),
+            new("slow subscriber", slowReader, ""),
             new("telemetry sidecar", sidecar, $"attaches at {seconds * 0.3:0.#} s"),
         ];
 
-        double nextRender = 1;
-        long published = Publish(writer, rate, seconds, (elapsed, published) =>
+        long published = 0;
+        bool finished = false;
+        void Show(Action<Dashboard.Phase> refresh)
         {
-            if (sidecar is null && elapsed >= seconds * 0.3)
+            double nextRender = 1;
+            published = Publish(writer, rate, seconds, (elapsed, count) =>
             {
-                sidecar = ReaderProcess.Start("sidecar", ["sidecar", name, "--seconds", (seconds * 0.4).ToString(CultureInfo.InvariantCulture), .. where]);
+                if (sidecar is null && elapsed >= seconds * 0.3)
+                {
+                    sidecar = ReaderProcess.Start("sidecar", clock, ["sidecar", name, "--seconds", (seconds * 0.4).ToString(CultureInfo.InvariantCulture), .. where]);
+                }
+
+                if (inspection is null && elapsed >= seconds * 0.5)
+                {
+                    inspectedAt = elapsed;
+                    inspection = ReaderProcess.RunAsync(["inspect", name, .. where]);
+                }
+
+                if (elapsed >= nextRender)
+                {
+                    published = count;
+                    refresh(Dashboard.Phase.Publishing);
+                    nextRender += 1;
+                }
+            });
+
+            // Publishing is over: the readers drain what is left and report. Keep refreshing until they have all exited.
+            var drain = Stopwatch.StartNew();
+            while (!(finished = Rows().All(r => r.Reader?.ExitCode is not null)) && drain.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                refresh(Dashboard.Phase.Draining);
+                Thread.Sleep(250);
             }
 
-            if (inspection is null && elapsed >= seconds * 0.5)
+            foreach (var row in Rows())
             {
-                inspectedAt = elapsed;
-                inspection = ReaderProcess.RunAsync(["inspect", name, .. where]);
+                row.Reader?.WaitForExit(TimeSpan.FromSeconds(1));
             }
 
-            if (elapsed >= nextRender)
-            {
-                dashboard.Render(elapsed, published, Rows());
-                nextRender += 1;
-            }
-        });
+            refresh(Dashboard.Phase.Draining);
+        }
 
-        bool finished = fast.WaitForExit(TimeSpan.FromSeconds(30)) & slow.WaitForExit(TimeSpan.FromSeconds(30)) & (sidecar?.WaitForExit(TimeSpan.FromSeconds(30)) ?? false);
-        dashboard.Render(seconds, published, Rows());
-        Dashboard.RenderFinal(seconds, published, Rows());
-        if (sidecar?.Latest("window") is { } window)
+        double Elapsed() => clock.Elapsed.TotalSeconds - started;
+        if (Dashboard.IsLive)
         {
-            Console.WriteLine($"sidecar, on attaching: a snapshot of {Format.Count(long.Parse(window["records"], CultureInfo.InvariantCulture))} records " +
-                $"(sequences {window["first"]}..{window["next"]}) in {window["segments"]} segments, walked in {window["attempts"]} attempt(s); busiest symbol {window["busiest"]}, VWAP {window["vwap"]}");
+            AnsiConsole.Live(new Text("starting...")).AutoClear(false).Start(live =>
+                Show(phase =>
+                {
+                    live.UpdateTarget(dashboard.Build(Elapsed(), published, phase, Rows()));
+                    live.Refresh();
+                }));
+        }
+        else
+        {
+            Show(phase => Console.WriteLine(dashboard.Line(Elapsed(), published, phase, Rows())));
+        }
+
+        Console.WriteLine();
+        if (!Dashboard.IsLive)
+        {
+            // Redirected output has no width; a log file does not wrap, so let the table take what it needs.
+            AnsiConsole.Profile.Width = 160;
+        }
+
+        AnsiConsole.Write(Dashboard.Final(seconds, published, Rows()));
+        if (sidecar?.Latest("window")?.Window is { } window)
+        {
+            Console.WriteLine($"sidecar, on attaching: a snapshot of {Format.Count(window.Records)} records (sequences {Ranges.HalfOpen(window.First, window.Next)}) " +
+                $"in {window.Segments} segments, walked in {window.Attempts} attempt(s); busiest symbol {window.BusiestSymbol}, VWAP {window.Vwap:0.00}");
         }
 
         if (inspection is not null && inspection.Wait(TimeSpan.FromSeconds(10)))
@@ -183,21 +216,27 @@ public static class Program
             Console.Write(inspection.Result);
         }
 
-        if (fast.Number("final", "lost") is > 0)
+        if (fast.Latest("final")?.Lost is > 0)
         {
             Console.WriteLine($"note: the fast subscriber lost {Percent(fast)} too: it fell further behind than the retained window (is the machine busy?)");
         }
 
-        bool exact = finished && Rows().All(r => r.Reader?.ExitCode == 0 && r.Reader.Latest("final")?.GetValueOrDefault("exact") == "yes");
+        if (plot is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"chart: {RunChart.Save(plot, dashboard.WriterHistory, Rows(), started)}");
+        }
+
+        bool exact = finished && Rows().All(r => r.Reader?.ExitCode == 0 && r.Reader.Latest("final")?.Exact == true);
         Console.WriteLine();
         Console.WriteLine(exact
-            ? $"demo: ok, every reader accounted for every tick (received + lost = written while attached); the slow subscriber lost {Percent(slow)} of them"
+            ? $"demo: ok, every reader accounted for every tick (received + lost = written while attached); the slow subscriber lost {Percent(slowReader)} of them"
             : "demo: FAILED, a reader did not finish or its accounting does not add up (see above)");
         return exact ? 0 : 1;
     }
 
     private static string Percent(ReaderProcess reader)
-        => reader.Number("final", "received") is { } received && reader.Number("final", "lost") is { } lost && received + lost > 0
+        => reader.Latest("final") is { Received: { } received, Lost: { } lost } && received + lost > 0
             ? $"{100.0 * lost / (received + lost):0.#}%"
             : "?";
 }

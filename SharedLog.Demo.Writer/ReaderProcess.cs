@@ -1,22 +1,25 @@
 using System.Diagnostics;
-using System.Globalization;
 using SharedLog.Demo.Reader;
 
 namespace SharedLog.Demo.Writer;
 
 /// <summary>
-/// One reader program running as a child process, and the latest line of each kind it printed
-/// (<c>ready</c>, <c>stats</c>, <c>window</c>, <c>final</c>, <c>error</c>), parsed from <c>key=value</c> fields.
+/// One reader program running as a child process: the latest report of each kind it printed (JSON lines, see
+/// <see cref="ReaderReport"/>), when the last one arrived, and the history of its <c>stats</c> reports for the chart.
 /// </summary>
 public sealed class ReaderProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly Dictionary<string, Dictionary<string, string>> _latest = new(StringComparer.Ordinal);
+    private readonly Stopwatch _clock;
+    private readonly Dictionary<string, ReaderReport> _latest = new(StringComparer.Ordinal);
+    private readonly List<(double Seconds, ReaderReport Report)> _history = [];
+    private double _lastReportAt;
 
-    private ReaderProcess(string role, Process process)
+    private ReaderProcess(string role, Process process, Stopwatch clock)
     {
         Role = role;
         _process = process;
+        _clock = clock;
     }
 
     /// <summary>The role the reader reports under.</summary>
@@ -28,17 +31,39 @@ public sealed class ReaderProcess : IDisposable
     /// <summary>Whether it has exited and with which code (null while it runs).</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    /// <summary>Starts <c>SharedLog.Demo.Reader ARGS…</c>, the program that sits next to this one.</summary>
-    public static ReaderProcess Start(string role, params string[] args)
+    /// <summary>Seconds since its last report (any kind), on the demo's clock.</summary>
+    public double SecondsSinceReport
     {
-        var info = ReaderStartInfo();
-        foreach (string arg in args)
+        get
         {
-            info.ArgumentList.Add(arg);
+            lock (_latest)
+            {
+                return _clock.Elapsed.TotalSeconds - _lastReportAt;
+            }
         }
+    }
 
+    /// <summary>Its <c>stats</c> reports so far, each with the demo-clock time it arrived.</summary>
+    public IReadOnlyList<(double Seconds, ReaderReport Report)> History
+    {
+        get
+        {
+            lock (_latest)
+            {
+                return [.. _history];
+            }
+        }
+    }
+
+    /// <summary>Starts <c>SharedLog.Demo.Reader ARGS…</c>, the program that sits next to this one.</summary>
+    /// <param name="role">The label of the row.</param>
+    /// <param name="clock">The demo's clock, to time-stamp reports.</param>
+    /// <param name="args">The reader's arguments.</param>
+    public static ReaderProcess Start(string role, Stopwatch clock, params string[] args)
+    {
+        var info = ReaderStartInfo(args);
         var process = new Process { StartInfo = info };
-        var reader = new ReaderProcess(role, process);
+        var reader = new ReaderProcess(role, process, clock);
         process.OutputDataReceived += (_, e) => reader.Parse(e.Data);
         process.Start();
         process.BeginOutputReadLine();
@@ -48,20 +73,14 @@ public sealed class ReaderProcess : IDisposable
     /// <summary>Runs <c>SharedLog.Demo.Reader ARGS…</c> to completion and returns its output (for <c>inspect</c>).</summary>
     public static async Task<string> RunAsync(params string[] args)
     {
-        var info = ReaderStartInfo();
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(ReaderStartInfo(args))!;
         string output = await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
         await process.WaitForExitAsync().ConfigureAwait(false);
         return output;
     }
 
-    /// <summary>The fields of the latest line of <paramref name="kind"/>, or null if there was none yet.</summary>
-    public IReadOnlyDictionary<string, string>? Latest(string kind)
+    /// <summary>The latest report of <paramref name="kind"/>, or null if there was none yet.</summary>
+    public ReaderReport? Latest(string kind)
     {
         lock (_latest)
         {
@@ -69,17 +88,13 @@ public sealed class ReaderProcess : IDisposable
         }
     }
 
-    /// <summary>A numeric field of the latest line of <paramref name="kind"/>, or null.</summary>
-    public long? Number(string kind, string key)
-        => Latest(kind)?.GetValueOrDefault(key) is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : null;
-
-    /// <summary>Waits for the first <paramref name="kind"/> line; false on timeout or if the process exits first.</summary>
+    /// <summary>Waits for the first <paramref name="kind"/> report; false on timeout or if the process exits first.</summary>
     public bool WaitFor(string kind, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
+        var waited = Stopwatch.StartNew();
         while (Latest(kind) is null)
         {
-            if (clock.Elapsed > timeout || _process.HasExited)
+            if (waited.Elapsed > timeout || _process.HasExited)
             {
                 return Latest(kind) is not null;
             }
@@ -113,7 +128,7 @@ public sealed class ReaderProcess : IDisposable
         _process.Dispose();
     }
 
-    private static ProcessStartInfo ReaderStartInfo()
+    private static ProcessStartInfo ReaderStartInfo(string[] args)
     {
         // Run the reader the way this program was run: through its apphost, or through `dotnet exec`.
         string dll = typeof(Tick).Assembly.Location;
@@ -130,30 +145,30 @@ public sealed class ReaderProcess : IDisposable
             info.ArgumentList.Add(dll);
         }
 
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
         return info;
     }
 
     private void Parse(string? line)
     {
-        if (string.IsNullOrWhiteSpace(line))
+        if (line is null || ReaderReport.Parse(line) is not { } report)
         {
             return;
         }
 
-        string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string part in parts.AsSpan(1))
-        {
-            int equals = part.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0)
-            {
-                fields[part[..equals]] = part[(equals + 1)..];
-            }
-        }
-
         lock (_latest)
         {
-            _latest[parts[0]] = fields;
+            double now = _clock.Elapsed.TotalSeconds;
+            _latest[report.Kind] = report;
+            _lastReportAt = now;
+            if (report.Kind == "stats")
+            {
+                _history.Add((now, report));
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 # sidecar that attaches mid-run and detaches), with a live summary once a second and a final table.
 #
 # usage: scripts/demo.sh [SECONDS] [writer options]   (default 10 s of publishing; see SharedLog.Demo.Writer --help)
-# Exits 0 when every reader accounted for every tick (received + lost = written while it was attached).
+# Exits 0 when every reader accounted for every tick (received + lost = written while it was attached). Also writes
+# a chart of each reader's rate and latency over the run (artifacts/demo.png, or $SHAREDLOG_DEMO_PLOT) and prints
+# its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -29,4 +31,4 @@ fi
 trap 'rm -rf "$dir"' EXIT
 
 dotnet SharedLog.Demo.Writer/bin/Release/net10.0/SharedLog.Demo.Writer.dll \
-  --seconds "$seconds" --name "ticks" --dir "$dir" "$@"
+  --seconds "$seconds" --name "ticks" --dir "$dir" --plot "${SHAREDLOG_DEMO_PLOT:-artifacts/demo.png}" "$@"
