@@ -4,8 +4,8 @@ namespace SharedLog.Tool.Tests;
 
 /// <summary>
 /// The library as users get it: pack it into a local folder, build a fresh console project that references the
-/// package from there (the normal feed supplies its dependencies), and append and read a record across two
-/// processes with it.
+/// package from there (the normal feed supplies its dependencies) and whose program is the README's quick start,
+/// exactly as written, and run it as a writer process and a reader process.
 /// </summary>
 public sealed class PackageConsumerTests : IDisposable
 {
@@ -14,45 +14,6 @@ public sealed class PackageConsumerTests : IDisposable
 #else
     private const string Configuration = "Release";
 #endif
-
-    private const string ConsumerProgram =
-        """
-        using System.Diagnostics;
-        using System.Text;
-        using SharedLog;
-
-        string directory = args[1];
-        if (args[0] == "read")
-        {
-            using var shared = SegmentedLog.Open("handoff", directory);
-            using var snapshot = shared.Snapshot();
-            snapshot.TryGet(0, out LogRecord record);
-            Console.WriteLine($"child {Environment.ProcessId} read {record.Sequence} type {record.TypeId}: {Encoding.UTF8.GetString(record.Payload)}");
-            return 0;
-        }
-
-        var (writer, log) = SegmentedLog.CreateClaimed("handoff", new SegmentedLogOptions { Directory = directory });
-        using (log)
-        using (writer)
-        {
-            writer.Append("hello from the package"u8, typeId: 42);
-            var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            {
-                info.ArgumentList.Add("exec");
-                info.ArgumentList.Add(typeof(SegmentedLog).Assembly.Location.Replace("SharedLog.dll", "Consumer.dll"));
-            }
-
-            info.ArgumentList.Add("read");
-            info.ArgumentList.Add(directory);
-            using var child = Process.Start(info)!;
-            string output = child.StandardOutput.ReadToEnd();
-            child.WaitForExit();
-            Console.Write(output);
-            Console.WriteLine($"writer {Environment.ProcessId}, child exit {child.ExitCode}");
-            return child.ExitCode;
-        }
-        """;
 
     private readonly TempDirectory _work = new(tmpfs: false);
 
@@ -91,7 +52,7 @@ public sealed class PackageConsumerTests : IDisposable
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), QuickStart());
         File.WriteAllText(Path.Combine(consumer, "nuget.config"),
             $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -109,14 +70,27 @@ public sealed class PackageConsumerTests : IDisposable
             """);
         Dotnet(consumer, "build", "-c", "Release", "-nologo", "-v", "quiet");
 
-        // 3. Run it: the writer appends, a second process reads the record back.
-        using var run = ToolProcess.StartDll(Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"), ["write", data]);
-        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(1)), "the consumer did not finish");
-        Assert.True(run.ExitCode == 0, run.Output + run.Error);
-        string[] lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Matches(@"^child (\d+) read 0 type 42: hello from the package$", lines[0]);
-        Assert.Matches(@"^writer (\d+), child exit 0$", lines[1]);
-        Assert.NotEqual(lines[0].Split(' ')[1], lines[1].Split(' ')[1].TrimEnd(','));
+        // 3. Run it: a reader started first waits for the file, the writer appends and completes, the reader ends.
+        using var reader = ToolProcess.StartDll(Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"), ["read", data]);
+        using var writer = ToolProcess.StartDll(Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"), ["write", data]);
+        Assert.True(writer.WaitForExit(TimeSpan.FromMinutes(1)), "the writer did not finish");
+        Assert.True(writer.ExitCode == 0, writer.Output + writer.Error);
+        Assert.True(reader.WaitForExit(TimeSpan.FromMinutes(1)), "the reader did not end when the writer completed the log");
+        Assert.True(reader.ExitCode == 0, reader.Output + reader.Error);
+        string[] lines = reader.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("1: Tick { Instrument = 42, Price = 101.25, Size = 300 }", lines[0]);
+        Assert.Equal("0: 5 bytes; 3 records retained", lines[1]);
+    }
+
+    /// <summary>The first C# block after the README's "Quick start" heading, as written.</summary>
+    private static string QuickStart()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        int section = readme.IndexOf("## Quick start", StringComparison.Ordinal);
+        int start = readme.IndexOf("```csharp\n", section, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        Assert.True(section >= 0 && start > section && end > start, "README.md has no C# block under '## Quick start'");
+        return readme[start..end];
     }
 
     private static string MachinePackageCache()

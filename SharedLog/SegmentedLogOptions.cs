@@ -32,4 +32,18 @@ public sealed class SegmentedLogOptions
 
     /// <summary>The directory of the file: null for /dev/shm on Linux, the temp directory elsewhere.</summary>
     public string? Directory { get; init; }
+
+    /// <summary>
+    /// Delete the file when the handle that created it is disposed (if it is still the file under that name): for
+    /// test harnesses and short-lived runs. Processes that have it open keep their mapping. Default false.
+    /// </summary>
+    public bool DeleteOnDispose { get; init; }
+
+    /// <summary>
+    /// The file's permissions on Unix. Default owner read and write only (0600). Readers map the file for reading and
+    /// writing (they claim reader slots), so a reader running as another user of the same group needs
+    /// <see cref="UnixFileMode.GroupRead"/> and <see cref="UnixFileMode.GroupWrite"/>. Must include owner read and
+    /// write; world-writable and execute bits are refused. Applied exactly (not through the umask). Ignored on Windows.
+    /// </summary>
+    public UnixFileMode Permissions { get; init; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 }

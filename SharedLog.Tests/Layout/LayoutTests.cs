@@ -23,6 +23,7 @@ public sealed class LayoutTests
         Assert.Equal(44, FileLayout.SlowReaderTimeoutMsOffset);
         Assert.Equal(48, FileLayout.CreatedOffset);
         Assert.Equal(56, FileLayout.KindParametersOffset);
+        Assert.Equal(112, FileLayout.FileIdOffset);
         Assert.Equal(120, FileLayout.ChecksumOffset);
         Assert.Equal(120, FileLayout.ChecksummedLength);
         Assert.Equal(128, FileLayout.WriterOwnerOffset);
@@ -65,6 +66,7 @@ public sealed class LayoutTests
         Assert.Equal(48, ReaderSlotLayout.PinOffset);
         Assert.Equal(56, ReaderSlotLayout.LostCountOffset);
         Assert.Equal(64, ReaderSlotLayout.EvictionsOffset);
+        Assert.Equal(72, ReaderSlotLayout.PositionOffset);
         Assert.Equal(128, ReaderSlotLayout.Length);
         Assert.Equal(long.MaxValue, ReaderSlotLayout.NoPin);
     }
@@ -79,9 +81,10 @@ public sealed class LayoutTests
         Assert.Equal(72, LogLayout.RetainedCapacityOffset);
         Assert.Equal(80, LogLayout.SlotStrideOffset);
         Assert.Equal(88, LogLayout.RetainedSegmentsOffset);
-        Assert.True(LogLayout.RetainedSegmentsOffset + 4 <= FileLayout.ChecksumOffset);
+        Assert.True(LogLayout.RetainedSegmentsOffset + 4 <= FileLayout.FileIdOffset);
         Assert.Equal(256, LogLayout.HeadGenerationOffset);
         Assert.Equal(264, LogLayout.OldestGenerationOffset);
+        Assert.Equal(272, LogLayout.CompletedSequenceOffset);
 
         Assert.Equal(0, SegmentLayout.GenerationOffset);
         Assert.Equal(8, SegmentLayout.FirstSequenceOffset);

@@ -73,7 +73,8 @@ public sealed class ByteRingTests : IDisposable
 
         using var ring = ByteRing.Create("exists", Options());
         Assert.Throws<SharedLogException>(() => ByteRing.Create("exists", Options()));
-        using (var same = ByteRing.OpenOrCreate("exists", Options(capacity: 1024)))
+        Assert.Contains("Capacity 64", Assert.Throws<ArgumentException>(() => ByteRing.OpenOrCreate("exists", Options(capacity: 1024))).Message, StringComparison.Ordinal);
+        using (var same = ByteRing.OpenOrCreate("exists", Options()))
         {
             Assert.Equal(ring.FilePath, same.FilePath);
             Assert.Equal(64, same.Capacity);

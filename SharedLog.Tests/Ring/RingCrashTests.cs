@@ -55,7 +55,8 @@ public sealed class RingCrashTests : IDisposable
             child.Kill();
 
             var failure = await reading;
-            var died = Assert.IsType<SharedLogException>(failure);
+            var died = Assert.IsType<WriterDiedException>(failure);
+            Assert.Equal(child.Pid, died.WriterProcessId);
             Assert.Contains("died without completing the stream", died.Message, StringComparison.Ordinal);
             Assert.Contains(child.Pid.ToString(CultureInfo.InvariantCulture), died.Message, StringComparison.Ordinal);
         }

@@ -8,7 +8,7 @@ namespace SharedLog.Files;
 /// planned from options, written by the creator, and read back and checked by every open before any pointer escapes.
 /// The kind's own parameters sit in the same checksummed line (see <see cref="IKindParameters{TSelf}"/>).
 /// </summary>
-internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderPolicy Policy, int SlowReaderTimeoutMs, long DataOffset, long FileLength)
+internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderPolicy Policy, int SlowReaderTimeoutMs, long DataOffset, long FileLength, long FileId)
 {
     public TimeSpan SlowReaderTimeout => TimeSpan.FromMilliseconds(SlowReaderTimeoutMs);
 
@@ -38,7 +38,14 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
 #pragma warning restore CA2208
         }
 
-        return new FileHeader(kind, maxReaders, policy, (int)slowReaderTimeout.TotalMilliseconds, dataOffset, dataOffset + dataLength);
+        long fileId;
+        do
+        {
+            fileId = Random.Shared.NextInt64();
+        }
+        while (fileId == 0);
+
+        return new FileHeader(kind, maxReaders, policy, (int)slowReaderTimeout.TotalMilliseconds, dataOffset, dataOffset + dataLength, fileId);
     }
 
     /// <summary>Writes the identity and the common fields. The creator writes the kind's parameters, then <see cref="Seal"/>.</summary>
@@ -54,7 +61,11 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
         *(int*)(b + FileLayout.PolicyOffset) = (int)Policy;
         *(int*)(b + FileLayout.SlowReaderTimeoutMsOffset) = SlowReaderTimeoutMs;
         *(long*)(b + FileLayout.CreatedOffset) = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        *(long*)(b + FileLayout.FileIdOffset) = FileId;
     }
+
+    /// <summary>The file id of a header at <paramref name="b"/> (0 for files made before it existed).</summary>
+    public static unsafe long ReadFileId(byte* b) => *(long*)(b + FileLayout.FileIdOffset);
 
     /// <summary>Writes the checksum over the identity line; nothing in it changes afterwards.</summary>
     public static unsafe void Seal(byte* b) => *(ulong*)(b + FileLayout.ChecksumOffset) = Checksum(b);
@@ -115,7 +126,7 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
                 $"'{path}' is {region.Length} bytes long but its header describes {fileLength} bytes: it was truncated or extended. Delete it and create it again.");
         }
 
-        return new FileHeader(kind, maxReaders, (SlowReaderPolicy)policy, timeoutMs, dataOffset, fileLength);
+        return new FileHeader(kind, maxReaders, (SlowReaderPolicy)policy, timeoutMs, dataOffset, fileLength, ReadFileId(b));
     }
 
     /// <summary>FNV-1a over the identity line.</summary>

@@ -56,8 +56,9 @@ internal static class FileStore
     }
 
     /// <summary>Creates, sizes, initialises and then atomically publishes a new file.</summary>
-    public static MappedRegion Create(string path, long length, Action<MappedRegion> initialise)
+    public static MappedRegion Create(string path, long length, UnixFileMode permissions, Action<MappedRegion> initialise)
     {
+        CheckPermissions(permissions);
         string directory = Path.GetDirectoryName(path)!;
         string name = Path.GetFileName(path);
         if (!Directory.Exists(directory))
@@ -97,6 +98,12 @@ internal static class FileStore
             {
                 throw new SharedLogException(
                     $"Cannot reserve {length} bytes for '{path}': {e.Message} Free space in '{directory}' or choose smaller options.", e);
+            }
+
+            if (!OperatingSystem.IsWindows() && permissions != (UnixFileMode.UserRead | UnixFileMode.UserWrite))
+            {
+                // Exactly as asked: the create mode above went through the umask, this does not.
+                File.SetUnixFileMode(temporary, permissions);
             }
 
             region = MappedRegion.Map(path, stream, length, created: true);
@@ -170,6 +177,44 @@ internal static class FileStore
         return MappedRegion.Map(path, stream, length, created: false);
     }
 
+    /// <summary>
+    /// Opens the file, waiting up to <paramref name="timeout"/> for it to be created (for readers that start before
+    /// the writer). Polls the name every 10 ms at first, backing off to 100 ms.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file did not appear in time.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static T OpenWhenCreated<T>(string path, Func<T> open, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), "The timeout must not be negative, or Timeout.InfiniteTimeSpan.");
+        }
+
+        long start = Environment.TickCount64;
+        int delayMs = 10;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                return open();
+            }
+            catch (SharedLogException) when (!File.Exists(path))
+            {
+            }
+
+            long elapsed = Environment.TickCount64 - start;
+            if (timeout != Timeout.InfiniteTimeSpan && elapsed >= (long)timeout.TotalMilliseconds)
+            {
+                throw new SharedLogException($"'{path}' did not appear within {timeout.TotalSeconds:0.###} s. Start the writer, or check the name and directory.");
+            }
+
+            long remaining = timeout == Timeout.InfiniteTimeSpan ? delayMs : Math.Min(delayMs, (long)timeout.TotalMilliseconds - elapsed);
+            cancellationToken.WaitHandle.WaitOne((int)Math.Max(1, remaining));
+            delayMs = Math.Min(100, delayMs * 2);
+        }
+    }
+
     /// <summary>Opens the file if it exists, or creates it; racing creators settle on one file.</summary>
     public static T OpenOrCreate<T>(string path, Func<T> open, Func<T> create)
     {
@@ -212,6 +257,58 @@ internal static class FileStore
         catch (FileNotFoundException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether the file now at <paramref name="path"/> is the one with <paramref name="fileId"/> (read from its header
+    /// with a plain read, no mapping). <paramref name="deleted"/> tells a missing file from a different one. A file
+    /// without an id (made before ids existed) counts as the same while it exists.
+    /// </summary>
+    public static bool IsSameFile(string path, long fileId, out bool deleted)
+    {
+        deleted = false;
+        Span<byte> header = stackalloc byte[Layout.FileLayout.LineLength];
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (RandomAccess.Read(handle, header, 0) < header.Length)
+            {
+                return false;
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            deleted = true;
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            deleted = true;
+            return false;
+        }
+        catch (IOException)
+        {
+            // Unreadable for a moment (another process mid-create, say): no evidence either way.
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+
+        return fileId == 0 || System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header[Layout.FileLayout.FileIdOffset..]) == fileId;
+    }
+
+    /// <summary>Refuses permissions that would let the owner lock itself out, the world write, or anything execute.</summary>
+    public static void CheckPermissions(UnixFileMode permissions)
+    {
+        const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        const UnixFileMode Allowed = OwnerReadWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead;
+        if ((permissions & OwnerReadWrite) != OwnerReadWrite || (permissions & ~Allowed) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(permissions),
+                $"Permissions {permissions} are not allowed: they must include owner read and write and may add group read, group write and other read; never other write or execute bits.");
         }
     }
 

@@ -46,11 +46,11 @@ internal sealed unsafe class SharedFile
     public Signal? SpaceSignalForReaders => Header.Policy == SlowReaderPolicy.Block ? SpaceSignal : null;
 
     /// <summary>Creates a new file of kind <typeparamref name="T"/>: temporary name, space reserved, header and data written, then linked.</summary>
-    public static SharedFile Create<T>(string path, in FileHeader header, T parameters)
+    public static SharedFile Create<T>(string path, in FileHeader header, T parameters, UnixFileMode permissions)
         where T : IKindParameters<T>
     {
         var fileHeader = header;
-        var region = FileStore.Create(path, fileHeader.FileLength, r =>
+        var region = FileStore.Create(path, fileHeader.FileLength, permissions, r =>
         {
             byte* b = r.Base;
             new Span<byte>(b, (int)fileHeader.DataOffset).Clear();
@@ -92,6 +92,9 @@ internal sealed unsafe class SharedFile
             throw;
         }
     }
+
+    /// <summary>Whether the file under this file's name is still this one (see <see cref="FileStore.IsSameFile"/>).</summary>
+    public bool IsStillNamed() => FileStore.IsSameFile(FilePath, Header.FileId, out _);
 
     /// <summary>Claims the writer lease if it is free or its owner is dead; null when a live process holds it.</summary>
     public WriterLease? TryClaimWriter() => WriterLease.TryClaim(Region, FileLayout.WriterOwnerOffset);

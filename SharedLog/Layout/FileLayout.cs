@@ -28,7 +28,9 @@ namespace SharedLog.Layout;
 ///  +---------------------------------------------------------------+
 ///  |                     Created, Unix ms (8 bytes)                |  48
 ///  +---------------------------------------------------------------+
-///  |          kind-specific parameters (LogLayout / RingLayout)    |  56..119
+///  |          kind-specific parameters (LogLayout / RingLayout)    |  56..111
+///  +---------------------------------------------------------------+
+///  |                     File Id (8 bytes, random, set at create)  |  112
 ///  +---------------------------------------------------------------+
 ///  |                     Header Checksum, FNV-1a of 0..119 (8)     |  120
 ///  +---------------------------------------------------------------+  line 1: writer lease (an OwnerLayout block)
@@ -68,6 +70,11 @@ internal static class FileLayout
     public const int SlowReaderTimeoutMsOffset = 44;
     public const int CreatedOffset = 48;
     public const int KindParametersOffset = 56;
+    /// <summary>
+    /// A random nonzero number chosen when the file is created: a reader compares it with the file now under the same
+    /// name to learn that its file was deleted and created anew. 0 in files made before it existed.
+    /// </summary>
+    public const int FileIdOffset = 112;
     public const int ChecksumOffset = 120;
     public const int ChecksummedLength = 120;
 
@@ -151,6 +158,9 @@ internal static class OwnerLayout
 ///  +---------------------------------------------------------------+
 ///  |  Evictions: times the writer evicted this slot (writer)       |  64
 ///  +---------------------------------------------------------------+
+///  |  Position: next sequence (log) or byte position (ring) the    |  72
+///  |  reader reads; release by the reader, for status only         |
+///  +---------------------------------------------------------------+
 /// </code></remarks>
 internal static class ReaderSlotLayout
 {
@@ -160,6 +170,7 @@ internal static class ReaderSlotLayout
     public const int PinOffset = 48;
     public const int LostCountOffset = 56;
     public const int EvictionsOffset = 64;
+    public const int PositionOffset = 72;
     public const int Length = 128;
 
     public const int StateIdle = 0;

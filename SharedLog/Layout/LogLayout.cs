@@ -26,6 +26,9 @@ namespace SharedLog.Layout;
 ///  +---------------------------------------------------------------+
 ///  |                     Oldest Generation (8 bytes)               |  264
 ///  +---------------------------------------------------------------+
+///  |  Completed Sequence (8): 0 while open, else the final next     |  272
+///  |  sequence + 1 (release, after the last record's count)        |
+///  +---------------------------------------------------------------+
 /// </code>
 /// Head Generation is published (release) after the new head slot is initialised; readers acquire it before
 /// touching that slot. Oldest Generation is raised (release, then a full fence) before the writer scans reader
@@ -43,6 +46,10 @@ internal static class LogLayout
 
     public const int HeadGenerationOffset = 256;
     public const int OldestGenerationOffset = 264;
+    public const int CompletedSequenceOffset = 272;
+
+    /// <summary>Completed Sequence of a log that is still open (0, so files made before the field read as open).</summary>
+    public const long NotCompleted = 0;
 
     public const int MaxSegmentCapacity = 1 << 24;
     public const int MaxSegmentBytes = 1 << 30;

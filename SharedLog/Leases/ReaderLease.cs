@@ -123,6 +123,16 @@ internal sealed unsafe class ReaderLease : IDisposable
         return pinned;
     }
 
+    /// <summary>Publishes where the reader is (next sequence or byte position), for status only; nothing in the protocol reads it.</summary>
+    public void PublishPosition(long position)
+    {
+        if (IsOwned)
+        {
+            // Release: for inspection tools (GetStatus), which read reader slots before the writer's counters.
+            Atomic.WriteRelease((long*)(_slot + ReaderSlotLayout.PositionOffset), position);
+        }
+    }
+
     /// <summary>Counts <paramref name="count"/> more records or bytes as lost and publishes the total.</summary>
     public void AddLost(long count)
     {

@@ -56,6 +56,7 @@ internal readonly unsafe struct ReaderTable
                     *(int*)(slot + ReaderSlotLayout.RoleOffset) = role;
                     Atomic.WriteRelease((long*)(slot + ReaderSlotLayout.LostCountOffset), 0);
                     *(long*)(slot + ReaderSlotLayout.EvictionsOffset) = 0;
+                    Atomic.WriteRelease((long*)(slot + ReaderSlotLayout.PositionOffset), 0);
                     ownerWord = claimed;
                     return i;
                 }
@@ -215,22 +216,31 @@ internal readonly unsafe struct ReaderTable
         return reaped;
     }
 
-    /// <summary>The occupied slots at this instant, for inspection (GetStatus).</summary>
-    public List<ReaderStatus> DescribeOccupied()
+    /// <summary>
+    /// The occupied slots at this instant, for inspection (GetStatus). Read before the structure's own counters, so
+    /// every reader's position is at or below the end read afterwards.
+    /// </summary>
+    /// <param name="positionIsPin">True for the ring, whose readers pin their position; false for the log, whose readers publish it.</param>
+    public List<ReaderSlotInfo> DescribeOccupied(bool positionIsPin)
     {
-        var readers = new List<ReaderStatus>();
+        var readers = new List<ReaderSlotInfo>();
         for (int i = 0; i < Count; i++)
         {
             var info = Describe(i);
             if (info.Pid != 0)
             {
-                readers.Add(new ReaderStatus(i, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot, info.State == ReaderSlotLayout.StateEvicted,
-                    info.Pin, info.LostCount, info.Liveness != Liveness.Dead));
+                readers.Add(positionIsPin ? info with { Position = info.Pin } : info);
             }
         }
 
         return readers;
     }
+
+    /// <summary>Public status rows for slots read by <see cref="DescribeOccupied"/>, with the lag behind <paramref name="end"/>.</summary>
+    public static List<ReaderStatus> ToStatus(List<ReaderSlotInfo> slots, long end)
+        => slots.ConvertAll(info => new ReaderStatus(info.Index, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot,
+            info.State == ReaderSlotLayout.StateEvicted, info.Pin, info.LostCount, info.Liveness != Liveness.Dead,
+            info.Position, Math.Max(0, end - info.Position)));
 
     /// <summary>A point-in-time description of one slot, for inspection tools and tests.</summary>
     public ReaderSlotInfo Describe(int index)
@@ -244,9 +254,10 @@ internal readonly unsafe struct ReaderTable
             *(int*)(slot + ReaderSlotLayout.RoleOffset),
             Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.PinOffset)),
             Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.LostCountOffset)),
-            OwnerBlock.PidOf(word) == 0 ? Liveness.Dead : OwnerBlock.CheckOwner(slot, word));
+            OwnerBlock.PidOf(word) == 0 ? Liveness.Dead : OwnerBlock.CheckOwner(slot, word),
+            Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.PositionOffset)));
     }
 }
 
 /// <summary>One reader slot as seen at one instant.</summary>
-internal readonly record struct ReaderSlotInfo(int Index, int Pid, int State, int Role, long Pin, long LostCount, Liveness Liveness);
+internal readonly record struct ReaderSlotInfo(int Index, int Pid, int State, int Role, long Pin, long LostCount, Liveness Liveness, long Position);

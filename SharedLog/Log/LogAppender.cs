@@ -42,6 +42,8 @@ internal sealed unsafe class LogAppender
     private long _reservation;
     private bool _reservationOpen;
     private int _reservedTypeId;
+    private bool _completed;
+    private MappedMemoryManager?[]? _segmentMemory;
     private bool _disposed;
     private long _lastImmediateReapMs = long.MinValue / 2;
 
@@ -65,6 +67,52 @@ internal sealed unsafe class LogAppender
     }
 
     public bool IsDisposed => _disposed;
+
+    /// <summary>Whether the log is completed (by this writer or an earlier one); appends throw until <see cref="Reopen"/>.</summary>
+    public bool IsCompleted
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _completed;
+        }
+    }
+
+    /// <summary>Ends the stream at <see cref="NextSequence"/>: readers drain, then their reads and waits end. Idempotent.</summary>
+    public void Complete()
+    {
+        ThrowIfDisposed();
+        if (_completed)
+        {
+            return;
+        }
+
+        _lease.ThrowIfLost();
+        _reservation++;
+        _reservationOpen = false;
+        _completed = true;
+
+        // Release: after the last record's count; pairs with the acquire in LogFile.CompletedAt.
+        Atomic.WriteRelease(_log.CompletedSequence, _nextSequence + 1);
+        _dataSignal.Notify();
+    }
+
+    /// <summary>Opens a completed log for appends again; readers that ended may wait again. No effect on an open log.</summary>
+    public void Reopen()
+    {
+        ThrowIfDisposed();
+        if (!_completed)
+        {
+            return;
+        }
+
+        _lease.ThrowIfLost();
+        _completed = false;
+
+        // Release: pairs with the acquire in LogFile.CompletedAt; readers see the log open again.
+        Atomic.WriteRelease(_log.CompletedSequence, LogLayout.NotCompleted);
+        _dataSignal.Notify();
+    }
 
     /// <summary>The sequence number the next append gets.</summary>
     public long NextSequence
@@ -151,6 +199,16 @@ internal sealed unsafe class LogAppender
         return new Span<byte>(_segment.RecordAt(_offset) + RecordLayout.HeaderLength + written, FreeInSegment - written);
     }
 
+    /// <summary>Like <see cref="ReservationSpan"/>, as <see cref="Memory{T}"/> over the mapping (one manager per segment slot, made once).</summary>
+    public Memory<byte> ReservationMemory(long reservation, int written, int sizeHint)
+    {
+        int length = ReservationSpan(reservation, written, sizeHint).Length;
+        var managers = _segmentMemory ??= new MappedMemoryManager?[_log.SlotCount];
+        int slot = (int)((ulong)_headGeneration % (ulong)_log.SlotCount);
+        var manager = managers[slot] ??= new MappedMemoryManager(_segment.RecordAt(0), _segmentBytes);
+        return manager.Memory.Slice(_offset + RecordLayout.HeaderLength + written, length);
+    }
+
     /// <summary>Room left in the open reservation <paramref name="reservation"/> after <paramref name="written"/> bytes, without moving it.</summary>
     public int ReservationFree(long reservation, int written)
     {
@@ -194,6 +252,11 @@ internal sealed unsafe class LogAppender
         }
 
         _lease.ThrowIfLost();
+        if (_completed)
+        {
+            ThrowCompleted();
+        }
+
         _reservation++;
         _reservationOpen = false;
         if (_count == _segmentCapacity || RecordLayout.AlignedLength(payloadLength) > _segmentBytes - _offset)
@@ -361,6 +424,14 @@ internal sealed unsafe class LogAppender
         }
 
         _nextSequence = segment.ReadFirstSequence() + count;
+        long completedAt = _log.CompletedAt;
+        if (completedAt >= 0 && completedAt != _nextSequence)
+        {
+            // Nothing is appended after Complete, so a completed log ends exactly at its next sequence.
+            ThrowHelper.ThrowCorrupt(_log.FilePath, $"it says it was completed at sequence {completedAt}, but its records end at {_nextSequence}");
+        }
+
+        _completed = completedAt >= 0;
         Attach(head, segment, count, offset);
     }
 
@@ -391,6 +462,10 @@ internal sealed unsafe class LogAppender
 
         _lease.ThrowIfLost();
     }
+
+    private void ThrowCompleted()
+        => ThrowHelper.ThrowInvalidOperation(
+            $"The log '{_log.FilePath}' was completed at sequence {_nextSequence}; nothing more can be appended. Call Reopen() to continue the stream.");
 
     private void ThrowTooLarge(int payloadLength)
         => ThrowHelper.ThrowArgumentOutOfRange("payload",

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SharedLog.Files;
 using SharedLog.Layout;
 using SharedLog.Leases;
 using SharedLog.Memory;
@@ -20,6 +21,9 @@ namespace SharedLog.Log;
 /// </remarks>
 internal sealed unsafe class LogCursor : ISignalCondition
 {
+    /// <summary>The next sequence is published for status every 64 records, at each segment and when caught up.</summary>
+    private const long PositionPublishMask = 63;
+
     private readonly SegmentedLog _owner;
     private readonly LogFile _log;
     private readonly ReaderLease _lease;
@@ -32,8 +36,16 @@ internal sealed unsafe class LogCursor : ISignalCondition
     private volatile bool _disposed;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
+    private StreamWatch _watch;
+    private bool _started;
 
-    public LogCursor(SegmentedLog owner, LogFile log, ReadFrom from, IdleStrategy? idle)
+    /// <summary>A cursor at the oldest retained record, at the next one appended, or at <paramref name="fromSequence"/>.</summary>
+    /// <param name="owner">The log handle (its disposal ends waits).</param>
+    /// <param name="log">The file.</param>
+    /// <param name="from">Where to start when <paramref name="fromSequence"/> is negative.</param>
+    /// <param name="fromSequence">A sequence to start at (the oldest retained record if it is gone, the gap counted lost), or -1.</param>
+    /// <param name="idle">How waits idle.</param>
+    public LogCursor(SegmentedLog owner, LogFile log, ReadFrom from, long fromSequence, IdleStrategy? idle)
     {
         _owner = owner;
         _log = log;
@@ -42,7 +54,15 @@ internal sealed unsafe class LogCursor : ISignalCondition
         try
         {
             _lease.Activate();
-            if (from == ReadFrom.Oldest)
+            if (fromSequence >= 0)
+            {
+                // As if the reader had stopped before fromSequence: retained means resume there, gone means resume at
+                // the oldest retained record with the gap counted lost.
+                _nextSequence = fromSequence;
+                _started = true;
+                ResumeAtOldest();
+            }
+            else if (from == ReadFrom.Oldest)
             {
                 ResumeAtOldest();
             }
@@ -50,6 +70,8 @@ internal sealed unsafe class LogCursor : ISignalCondition
             {
                 StartAtLatest();
             }
+
+            PublishPosition();
         }
         catch
         {
@@ -85,6 +107,17 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
     public int SlotIndex => _lease.SlotIndex;
 
+    /// <summary>True once the writer completed the log and this reader has read up to its end.</summary>
+    public bool IsCompleted
+    {
+        get
+        {
+            ThrowIfDisposed();
+            long completed = _log.CompletedAt;
+            return completed >= 0 && _nextSequence >= completed;
+        }
+    }
+
     public bool IsDisposed => _disposed;
 
     public bool TryRead(out LogRecord record)
@@ -110,8 +143,12 @@ internal sealed unsafe class LogCursor : ISignalCondition
                 if (_segment.TryRead(_index, _nextSequence, out record) && _segment.Holds(_generation))
                 {
                     _index++;
-                    _nextSequence++;
                     _holding = true;
+                    if ((++_nextSequence & PositionPublishMask) == 0)
+                    {
+                        PublishPosition();
+                    }
+
                     return true;
                 }
 
@@ -129,6 +166,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
                 }
 
                 record = default;
+                PublishPosition();
                 return false;
             }
 
@@ -178,6 +216,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
         // The wait holds its own reference on the mapping: disposing the reader from another thread cannot unmap it
         // while this thread still probes.
+        _watch.Begin();
         _log.Region.AddRef();
         try
         {
@@ -198,6 +237,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
             return ValueTask.FromCanceled<bool>(cancellationToken);
         }
 
+        _watch.Begin();
         int state = ((ISignalCondition)this).Probe();
         if (state != 0 || timeout == TimeSpan.Zero)
         {
@@ -220,7 +260,32 @@ internal sealed unsafe class LogCursor : ISignalCondition
             return 1;
         }
 
-        return _owner.IsDisposed ? -1 : 0;
+        if (_owner.IsDisposed)
+        {
+            return -1;
+        }
+
+        // Completed and drained: the wait ends false, as it does for a disposed reader.
+        long completed = _log.CompletedAt;
+        if (completed >= 0 && _nextSequence >= completed)
+        {
+            if (_nextSequence != completed || _log.ReadNextSequence() != completed)
+            {
+                // Nothing is appended after Complete: a completion anywhere but at the end is corrupt, not an end.
+                ThrowHelper.ThrowCorrupt(_log.FilePath, $"it says it was completed at sequence {completed}, but its records end at {_log.ReadNextSequence()}");
+            }
+
+            return -1;
+        }
+
+        var end = _watch.FindEnd(_log.Shared, "sequence", _nextSequence);
+        if (end is not null && !HasDataCore())
+        {
+            PublishPosition();
+            throw end;
+        }
+
+        return 0;
     }
 
     public void Dispose()
@@ -257,6 +322,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         }
 
         MoveTo(_generation + 1, 0);
+        PublishPosition();
 
         // Moving the pin forward is always safe (the old pin covered this generation too); wakes a blocked writer.
         _lease.MovePin(_generation);
@@ -316,7 +382,8 @@ internal sealed unsafe class LogCursor : ISignalCondition
                 continue;
             }
 
-            bool started = !_segment.IsNull;
+            bool started = _started;
+            _started = true;
             if (started && first < _nextSequence)
             {
                 // Our position is still retained (the pin was lost, not the data): never go back.
@@ -377,11 +444,15 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
             MoveTo(pinned, count);
             _nextSequence = first + count;
+            _started = true;
             return;
         }
 
         throw new SharedLogException($"The reader of '{_log.FilePath}' could not find a stable head segment.");
     }
+
+    /// <summary>Publishes the next sequence in the reader slot, for status (never read by the writer's protocol).</summary>
+    private void PublishPosition() => _lease.PublishPosition(_nextSequence);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()

@@ -26,6 +26,7 @@ internal sealed unsafe class LogFile
         _slots = file.Region.At(file.Header.DataOffset, parameters.DataLength);
         HeadGeneration = (long*)(file.Base + LogLayout.HeadGenerationOffset);
         OldestGeneration = (long*)(file.Base + LogLayout.OldestGenerationOffset);
+        CompletedSequence = (long*)(file.Base + LogLayout.CompletedSequenceOffset);
     }
 
     /// <summary>The file underneath: header, reader table, signals, writer lease.</summary>
@@ -58,12 +59,50 @@ internal sealed unsafe class LogFile
     /// <summary>Oldest retained generation. Raised by the writer (release, then a full fence) before it scans pins to reuse a slot.</summary>
     public long* OldestGeneration { get; }
 
+    /// <summary>0 while the log is open, else the final next sequence + 1. Release by the writer after the last count; readers acquire it.</summary>
+    public long* CompletedSequence { get; }
+
+    /// <summary>The final next sequence of a completed log, or -1 while it is open.</summary>
+    public long CompletedAt
+    {
+        get
+        {
+            // Acquire: pairs with the release in LogAppender.Complete, written after the last record's count.
+            long completed = Atomic.ReadAcquire(CompletedSequence);
+            return completed == LogLayout.NotCompleted ? -1 : completed - 1;
+        }
+    }
+
+    /// <summary>Oldest, then head generation (both only grow, so the pair read this way never looks inverted).</summary>
+    public (long Oldest, long Head) ReadWindow()
+    {
+        long oldest = Atomic.ReadAcquire(OldestGeneration);
+
+        // Acquire: pairs with the release of HeadGeneration in LogAppender.Roll.
+        return (oldest, Atomic.ReadAcquire(HeadGeneration));
+    }
+
+    /// <summary>The sequence the next append gets, as the head segment says now.</summary>
+    public long ReadNextSequence()
+    {
+        while (true)
+        {
+            long head = Atomic.ReadAcquire(HeadGeneration);
+            var segment = SegmentAt(head);
+            long next = segment.ReadFirstSequence() + segment.ReadCount();
+            if (segment.Holds(head))
+            {
+                return next;
+            }
+        }
+    }
+
     /// <summary>Creates a new log file.</summary>
     public static LogFile Create(string path, SegmentedLogOptions options)
     {
         var parameters = LogParameters.Plan(options);
         var header = FileHeader.Plan(FileLayout.KindLog, options.MaxReaders, options.SlowReaderPolicy, options.SlowReaderTimeout, parameters.DataLength);
-        return Wrap(SharedFile.Create(path, header, parameters), parameters);
+        return Wrap(SharedFile.Create(path, header, parameters, options.Permissions), parameters);
     }
 
     /// <summary>Opens and checks an existing log file; throws <see cref="SharedLogFormatException"/> naming what is wrong.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharedLog.Log;
 
 namespace SharedLog;
@@ -34,6 +35,9 @@ public sealed class LogReader : IDisposable
 
     /// <summary>The reader-table slot this reader occupies (for diagnostics).</summary>
     public int SlotIndex => _core.SlotIndex;
+
+    /// <summary>True once the writer completed the log and this reader has read up to its end.</summary>
+    public bool IsCompleted => _core.IsCompleted;
 
     /// <summary>Whether a record is available now.</summary>
     public bool HasData => _core.HasData;
@@ -77,6 +81,47 @@ public sealed class LogReader : IDisposable
     /// </summary>
     public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => _core.WaitAsync(timeout, cancellationToken);
 
+    /// <summary>
+    /// Reads every record as an owned copy, for <c>await foreach</c>: records already retained, then each one as it is
+    /// appended, until the writer completes the log (the sequence ends) or this reader or its log is disposed. Each copy
+    /// is validated after it is taken, so an overwritten record is never yielded (it counts in <see cref="LostCount"/>
+    /// instead; compare it, or the yielded sequence numbers, to see gaps). Allocates one array per record: the
+    /// zero-copy path is <see cref="TryRead"/>.
+    /// </summary>
+    /// <exception cref="WriterDiedException">The writer died without completing the log, after every record it committed was yielded.</exception>
+    /// <exception cref="FileReplacedException">The file was deleted or replaced while it was open.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public async IAsyncEnumerable<OwnedLogRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            while (TryReadCopy() is { } record)
+            {
+                yield return record;
+            }
+
+            if (!await _core.WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false) && !_core.HasData)
+            {
+                yield break;
+            }
+        }
+    }
+
     /// <summary>Gives the reader slot back.</summary>
     public void Dispose() => _core.Dispose();
+
+    /// <summary>The next record as an owned copy, validated after copying; null when caught up.</summary>
+    private OwnedLogRecord? TryReadCopy()
+    {
+        while (_core.TryRead(out var record))
+        {
+            var copy = new OwnedLogRecord(record.Sequence, record.TypeId, record.Payload.ToArray());
+            if (_core.Validate())
+            {
+                return copy;
+            }
+        }
+
+        return null;
+    }
 }

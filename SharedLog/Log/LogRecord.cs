@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace SharedLog;
@@ -24,9 +26,21 @@ public readonly ref struct LogRecord
     /// <summary>The payload, in place.</summary>
     public ReadOnlySpan<byte> Payload { get; }
 
-    /// <summary>Reads an unmanaged value from the start of the payload.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The payload is shorter than <typeparamref name="T"/>.</exception>
+    /// <summary>Reads the payload as an unmanaged value (as written by <see cref="LogWriter.Append{T}(in T)"/>).</summary>
+    /// <exception cref="InvalidOperationException">The payload's length is not the size of <typeparamref name="T"/>; the message names both.</exception>
     public T Read<T>()
         where T : unmanaged
-        => MemoryMarshal.Read<T>(Payload);
+    {
+        if (Payload.Length != Unsafe.SizeOf<T>())
+        {
+            ThrowSizeMismatch(typeof(T), Unsafe.SizeOf<T>());
+        }
+
+        return MemoryMarshal.Read<T>(Payload);
+    }
+
+    [DoesNotReturn]
+    private readonly void ThrowSizeMismatch(Type type, int size)
+        => throw new InvalidOperationException(
+            $"Record {Sequence} (type id {TypeId}) has a {Payload.Length}-byte payload, but {type.Name} is {size} bytes. Read it as the type it was appended as, or use Payload.");
 }

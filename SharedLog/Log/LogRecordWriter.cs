@@ -9,8 +9,9 @@ namespace SharedLog;
 /// (System.Text.Json's Utf8JsonWriter, MessagePack, protobuf). Get one from <see cref="LogWriter.BeginRecord"/>.
 /// </summary>
 /// <remarks>
-/// If the record outgrows what is left of the current segment, the bytes written so far move once into a fresh
-/// segment; a record can grow up to <see cref="LogWriter.MaxPayloadLength"/>. A later append, claim or record of the
+/// <see cref="GetSpan"/> and <see cref="GetMemory"/> both hand out the segment's own memory (no copy). If the record
+/// outgrows what is left of the current segment, the bytes written so far move once into a fresh segment; a record can
+/// grow up to <see cref="LogWriter.MaxPayloadLength"/>. A later append, claim or record of the
 /// writer discards it: every member then throws <see cref="InvalidOperationException"/>.
 /// </remarks>
 public sealed class LogRecordWriter : IBufferWriter<byte>
@@ -36,12 +37,12 @@ public sealed class LogRecordWriter : IBufferWriter<byte>
         _written += count;
     }
 
-    /// <inheritdoc/>
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        _writer.ReservationFree(_reservation, _written);
-        throw new NotSupportedException("LogRecordWriter hands out spans into shared memory only; use GetSpan, or AsStream().");
-    }
+    /// <summary>
+    /// Memory in the segment for at least <paramref name="sizeHint"/> more bytes (moving what was written into a fresh
+    /// segment when this one has too little room). It stays valid until <see cref="Commit"/> or the writer's next call;
+    /// never keep it after the writer is disposed.
+    /// </summary>
+    public Memory<byte> GetMemory(int sizeHint = 0) => _writer.ReservationMemory(_reservation, _written, sizeHint);
 
     /// <inheritdoc/>
     public Span<byte> GetSpan(int sizeHint = 0) => _writer.ReservationSpan(_reservation, _written, sizeHint);

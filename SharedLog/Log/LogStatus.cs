@@ -7,7 +7,9 @@ namespace SharedLog;
 /// <param name="NextSequence">The sequence number the next append gets.</param>
 /// <param name="WriterProcessId">The pid holding the writer lease, or 0.</param>
 /// <param name="WriterAlive">Whether the lease holder is alive (false when there is none).</param>
-/// <param name="Readers">The occupied reader slots.</param>
+/// <param name="Readers">The occupied reader slots, read before the window, so no reader is ahead of <paramref name="NextSequence"/>.</param>
+/// <param name="IsCompleted">Whether the writer completed the log.</param>
+/// <param name="Segments">The retained segments, oldest first (the head last).</param>
 public sealed record LogStatus(
     long HeadGeneration,
     long OldestGeneration,
@@ -15,7 +17,16 @@ public sealed record LogStatus(
     long NextSequence,
     int WriterProcessId,
     bool WriterAlive,
-    IReadOnlyList<ReaderStatus> Readers);
+    IReadOnlyList<ReaderStatus> Readers,
+    bool IsCompleted,
+    IReadOnlyList<SegmentStatus> Segments);
+
+/// <summary>One retained segment of a log.</summary>
+/// <param name="Generation">The segment's number (its <see cref="LogChunk.SegmentSequence"/>).</param>
+/// <param name="FirstSequence">The sequence number of its first record.</param>
+/// <param name="Count">Records in it.</param>
+/// <param name="IsHead">True for the segment being written.</param>
+public sealed record SegmentStatus(long Generation, long FirstSequence, int Count, bool IsHead);
 
 /// <summary>One occupied reader slot.</summary>
 /// <param name="Slot">The slot index in the reader table.</param>
@@ -25,4 +36,9 @@ public sealed record LogStatus(
 /// <param name="Pin">The oldest generation (log) or position (ring) it pins.</param>
 /// <param name="LostCount">Records (log) or bytes (ring) it has lost so far.</param>
 /// <param name="IsAlive">False when the OS says the owner is dead (its slot is reaped when space is needed).</param>
-public sealed record ReaderStatus(int Slot, int ProcessId, bool IsSnapshot, bool IsEvicted, long Pin, long LostCount, bool IsAlive);
+/// <param name="Position">
+/// Where it reads: the next sequence of a log reader (published every 64 records, at each segment and when it catches
+/// up or waits), the first sequence of a snapshot, the byte position of a ring reader.
+/// </param>
+/// <param name="Lag">How far <paramref name="Position"/> is behind the writer: records (log) or bytes (ring).</param>
+public sealed record ReaderStatus(int Slot, int ProcessId, bool IsSnapshot, bool IsEvicted, long Pin, long LostCount, bool IsAlive, long Position, long Lag);

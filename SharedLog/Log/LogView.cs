@@ -95,6 +95,7 @@ internal sealed class LogView
             FirstSequence = firstSequence;
             NextSequence = headFirst + headCount;
             _evicted = false;
+            _lease.PublishPosition(firstSequence);
             return;
         }
 

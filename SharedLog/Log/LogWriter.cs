@@ -84,6 +84,23 @@ public sealed class LogWriter : IDisposable
         return _recordWriter;
     }
 
-    /// <summary>Releases the writer lease; any process may then claim the writer.</summary>
+    /// <summary>Whether the log is completed (by this writer or an earlier one): appends throw until <see cref="Reopen"/>.</summary>
+    public bool IsCompleted => _core.IsCompleted;
+
+    /// <summary>
+    /// Ends the stream after the last record appended: readers drain what is retained, then <see cref="LogReader.TryRead"/>
+    /// returns false and <see cref="LogReader.Wait(TimeSpan)"/> and <see cref="LogReader.WaitAsync(CancellationToken)"/>
+    /// return false. Idempotent. An append after it throws <see cref="InvalidOperationException"/>. The completion is
+    /// stored in the file, so it outlives this writer; a writer claimed later may <see cref="Reopen"/> the log.
+    /// </summary>
+    public void Complete() => _core.Complete();
+
+    /// <summary>
+    /// Continues a completed log: appends work again, and readers that ended may wait again (their next record is the
+    /// next one appended). Does nothing to a log that is not completed.
+    /// </summary>
+    public void Reopen() => _core.Reopen();
+
+    /// <summary>Releases the writer lease without completing the log; any process may then claim the writer and continue.</summary>
     public void Dispose() => _core.Dispose();
 }

@@ -17,9 +17,14 @@ namespace SharedLog;
 public sealed class SegmentedLog : IDisposable
 {
     private readonly LogFile _log;
+    private readonly bool _deleteOnDispose;
     private volatile bool _disposed;
 
-    private SegmentedLog(LogFile log) => _log = log;
+    private SegmentedLog(LogFile log, bool deleteOnDispose = false)
+    {
+        _log = log;
+        _deleteOnDispose = deleteOnDispose;
+    }
 
     /// <summary>The path of the backing file.</summary>
     public string FilePath => _log.FilePath;
@@ -55,7 +60,7 @@ public sealed class SegmentedLog : IDisposable
     public static SegmentedLog Create(string name, SegmentedLogOptions? options = null)
     {
         options ??= new SegmentedLogOptions();
-        return new SegmentedLog(LogFile.Create(FileStore.ResolvePath(name, options.Directory), options));
+        return new SegmentedLog(LogFile.Create(FileStore.ResolvePath(name, options.Directory), options), options.DeleteOnDispose);
     }
 
     /// <summary>Creates a new log file and claims its writer.</summary>
@@ -77,9 +82,42 @@ public sealed class SegmentedLog : IDisposable
     public static SegmentedLog Open(string name, string? directory = null)
         => new(LogFile.Open(FileStore.ResolvePath(name, directory)));
 
-    /// <summary>Opens the log if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
+    /// <summary>
+    /// Opens an existing log file, waiting up to <paramref name="waitForCreation"/> for it to be created: for readers
+    /// that start before the writer. <see cref="Timeout.InfiniteTimeSpan"/> waits until it appears or the token is cancelled.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file did not appear in time, or cannot be mapped.</exception>
+    /// <exception cref="SharedLogFormatException">The file is not a valid, compatible log.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
+    public static SegmentedLog Open(string name, string? directory, TimeSpan waitForCreation, CancellationToken cancellationToken = default)
+    {
+        string path = FileStore.ResolvePath(name, directory);
+        return FileStore.OpenWhenCreated(path, () => new SegmentedLog(LogFile.Open(path)), waitForCreation, cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens the log if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).
+    /// The restart pattern: <c>OpenOrCreate</c>, then <see cref="TryClaimWriter"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The file exists with parameters that contradict <paramref name="options"/> (the message names the field).</exception>
     public static SegmentedLog OpenOrCreate(string name, SegmentedLogOptions? options = null)
-        => FileStore.OpenOrCreate(FileStore.ResolvePath(name, options?.Directory), () => Open(name, options?.Directory), () => Create(name, options));
+    {
+        var log = FileStore.OpenOrCreate(FileStore.ResolvePath(name, options?.Directory), () => Open(name, options?.Directory), () => Create(name, options));
+        if (options is not null && !log._deleteOnDispose)
+        {
+            try
+            {
+                log.CheckMatches(options);
+            }
+            catch
+            {
+                log.Dispose();
+                throw;
+            }
+        }
+
+        return log;
+    }
 
     /// <summary>Deletes the log file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
     public static bool Delete(string name, string? directory = null)
@@ -117,26 +155,76 @@ public sealed class SegmentedLog : IDisposable
             throw new ArgumentOutOfRangeException(nameof(from));
         }
 
-        return new LogReader(new LogCursor(this, _log, from, idle));
+        return new LogReader(new LogCursor(this, _log, from, -1, idle));
     }
+
+    /// <summary>
+    /// Creates a tailing reader that starts at <paramref name="fromSequence"/> if that record is retained, or at the
+    /// oldest retained record otherwise, with the records skipped counted in <see cref="LogReader.LostCount"/> (as if
+    /// the reader had stopped just before <paramref name="fromSequence"/>). <see cref="LogStatus.NextSequence"/> starts
+    /// at the next record appended.
+    /// </summary>
+    /// <param name="fromSequence">The first sequence to read: 0 to <see cref="LogStatus.NextSequence"/>.</param>
+    /// <param name="idle">How the reader's waits idle; null for <see cref="IdleStrategy.Default"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fromSequence"/> is negative or beyond the next sequence.</exception>
+    /// <exception cref="SharedLogException">The reader table is full.</exception>
+    public LogReader CreateReader(long fromSequence, IdleStrategy? idle = null)
+    {
+        var log = Live;
+        long next = log.ReadNextSequence();
+        if (fromSequence < 0 || fromSequence > next)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(fromSequence),
+                $"Sequence {fromSequence} is not in [0, {next}]: a reader starts at a record appended already or at the next one.");
+        }
+
+        return new LogReader(new LogCursor(this, log, ReadFrom.Oldest, fromSequence, idle));
+    }
+
+    /// <summary>Whether the writer completed the log (<see cref="LogWriter.Complete"/>): readers drain it, then their reads and waits end.</summary>
+    public bool IsCompleted => Live.CompletedAt >= 0;
 
     /// <summary>The pid of the process holding the writer lease, or 0 when none does.</summary>
     public int WriterProcessId => Live.Shared.DescribeWriter().Pid;
 
-    /// <summary>Describes the log's window, writer lease and reader table at this instant (for inspection tools).</summary>
+    /// <summary>
+    /// Describes the log's window, segments, writer lease and reader table at this instant (for inspection tools).
+    /// Reader slots are read first, so no reader appears ahead of <see cref="LogStatus.NextSequence"/>.
+    /// </summary>
     public LogStatus GetStatus()
     {
         var log = Live;
-        unsafe
+        var readers = log.Shared.Readers.DescribeOccupied(positionIsPin: false);
+        for (int attempt = 0; ; attempt++)
         {
-            // Oldest before head: both only grow, so the pair read this way never looks inverted.
-            long oldest = Memory.Atomic.ReadAcquire(log.OldestGeneration);
-            long head = Memory.Atomic.ReadAcquire(log.HeadGeneration);
-            var headSegment = log.SegmentAt(head);
-            long next = headSegment.ReadFirstSequence() + headSegment.ReadCount();
-            long first = log.SegmentAt(oldest).ReadFirstSequence();
+            var (oldest, head) = log.ReadWindow();
+            if (!log.IsWindowValid(head, oldest))
+            {
+                log.ThrowIfWindowUnchanged(head, oldest, $"the window of generations [{oldest}, {head}] is not valid for {log.SlotCount} slots");
+                continue;
+            }
+
+            var segments = new List<SegmentStatus>((int)(head - oldest + 1));
+            bool intact = true;
+            for (long generation = oldest; generation <= head && intact; generation++)
+            {
+                var segment = log.SegmentAt(generation);
+                long first = segment.ReadFirstSequence();
+                int count = segment.ReadCount();
+                intact = segment.Holds(generation);
+                segments.Add(new SegmentStatus(generation, first, count, generation == head));
+            }
+
+            if (!intact && attempt < 1024)
+            {
+                // The writer reused the oldest slot while we looked: look again.
+                continue;
+            }
+
+            long next = segments[^1].FirstSequence + segments[^1].Count;
             var (writerPid, liveness) = log.Shared.DescribeWriter();
-            return new LogStatus(head, oldest, first, next, writerPid, writerPid != 0 && liveness != Platform.Liveness.Dead, log.Shared.Readers.DescribeOccupied());
+            return new LogStatus(head, oldest, segments[0].FirstSequence, next, writerPid, writerPid != 0 && liveness != Platform.Liveness.Dead,
+                Leases.ReaderTable.ToStatus(readers, next), log.CompletedAt >= 0, segments);
         }
     }
 
@@ -154,7 +242,37 @@ public sealed class SegmentedLog : IDisposable
 
         _disposed = true;
         _log.Shared.DataSignal.KickLocalWaiters();
+        if (_deleteOnDispose && _log.Shared.IsStillNamed())
+        {
+            FileStore.Delete(_log.FilePath);
+        }
+
         _log.Region.Release();
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first parameter of the file that <paramref name="options"/> contradict.</summary>
+    private void CheckMatches(SegmentedLogOptions options)
+    {
+        var wanted = LogParameters.Plan(options);
+        var actual = _log.Parameters;
+        var header = _log.Shared.Header;
+        Check("SegmentCapacity", actual.SegmentCapacity, wanted.SegmentCapacity);
+        Check("SegmentBytes", actual.SegmentBytes, wanted.SegmentBytes);
+        Check("RetainedCapacity", actual.RetainedCapacity, wanted.RetainedCapacity);
+        Check("SpareSegments", actual.SpareSegments, wanted.SpareSegments);
+        Check("MaxReaders", header.MaxReaders, options.MaxReaders);
+        Check("SlowReaderPolicy", (long)header.Policy, (long)options.SlowReaderPolicy);
+        Check("SlowReaderTimeout (ms)", header.SlowReaderTimeoutMs, (long)options.SlowReaderTimeout.TotalMilliseconds);
+
+        void Check(string field, long existing, long requested)
+        {
+            if (existing != requested)
+            {
+                throw new ArgumentException(
+                    $"The log '{_log.FilePath}' exists with {field} {existing}, but the options ask for {requested}. Open it without options, pass options that match, or delete it first.",
+                    nameof(options));
+            }
+        }
     }
 
     /// <summary>The file, after checking that this handle is not disposed.</summary>

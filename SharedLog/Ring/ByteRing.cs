@@ -29,9 +29,14 @@ namespace SharedLog;
 public sealed class ByteRing : IDisposable
 {
     private readonly RingFile _ring;
+    private readonly bool _deleteOnDispose;
     private volatile bool _disposed;
 
-    private ByteRing(RingFile ring) => _ring = ring;
+    private ByteRing(RingFile ring, bool deleteOnDispose = false)
+    {
+        _ring = ring;
+        _deleteOnDispose = deleteOnDispose;
+    }
 
     /// <summary>The path of the backing file.</summary>
     public string FilePath => _ring.FilePath;
@@ -126,7 +131,7 @@ public sealed class ByteRing : IDisposable
     public static ByteRing Create(string name, ByteRingOptions? options = null)
     {
         options ??= new ByteRingOptions();
-        return new ByteRing(RingFile.Create(FileStore.ResolvePath(name, options.Directory), options));
+        return new ByteRing(RingFile.Create(FileStore.ResolvePath(name, options.Directory), options), options.DeleteOnDispose);
     }
 
     /// <summary>Creates a new ring file and claims its writer.</summary>
@@ -148,9 +153,38 @@ public sealed class ByteRing : IDisposable
     public static ByteRing Open(string name, string? directory = null)
         => new(RingFile.Open(FileStore.ResolvePath(name, directory)));
 
+    /// <summary>
+    /// Opens an existing ring file, waiting up to <paramref name="waitForCreation"/> for it to be created: for readers
+    /// that start before the writer.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file did not appear in time, or cannot be mapped.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
+    public static ByteRing Open(string name, string? directory, TimeSpan waitForCreation, CancellationToken cancellationToken = default)
+    {
+        string path = FileStore.ResolvePath(name, directory);
+        return FileStore.OpenWhenCreated(path, () => new ByteRing(RingFile.Open(path)), waitForCreation, cancellationToken);
+    }
+
     /// <summary>Opens the ring if it exists, or creates it with <paramref name="options"/> (racing creators settle on one file).</summary>
+    /// <exception cref="ArgumentException">The file exists with parameters that contradict <paramref name="options"/> (the message names the field).</exception>
     public static ByteRing OpenOrCreate(string name, ByteRingOptions? options = null)
-        => FileStore.OpenOrCreate(FileStore.ResolvePath(name, options?.Directory), () => Open(name, options?.Directory), () => Create(name, options));
+    {
+        var ring = FileStore.OpenOrCreate(FileStore.ResolvePath(name, options?.Directory), () => Open(name, options?.Directory), () => Create(name, options));
+        if (options is not null && !ring._deleteOnDispose)
+        {
+            try
+            {
+                ring.CheckMatches(options);
+            }
+            catch
+            {
+                ring.Dispose();
+                throw;
+            }
+        }
+
+        return ring;
+    }
 
     /// <summary>Deletes the ring file. Processes that have it open keep their mapping. Returns false if there was none.</summary>
     public static bool Delete(string name, string? directory = null)
@@ -187,14 +221,17 @@ public sealed class ByteRing : IDisposable
     public RingStatus GetStatus()
     {
         var ring = Live;
+
+        // Reader slots first: no reader appears ahead of the writer position read afterwards.
+        var readers = ring.Readers.DescribeOccupied(positionIsPin: true);
         unsafe
         {
-            long tail = Atomic.ReadAcquire(ring.TailPosition);
+            long tail = Atomic.ReadAcquire(ring.TailIntent);
             long writer = Atomic.ReadAcquire(ring.WriterPosition);
             bool completed = Atomic.ReadAcquire(ring.CompletedPosition) != RingLayout.NotCompleted;
             var (writerPid, liveness) = ring.Shared.DescribeWriter();
             return new RingStatus(ring.Capacity, writer, tail, completed, writerPid, writerPid != 0 && liveness != Platform.Liveness.Dead,
-                ring.Readers.DescribeOccupied());
+                Leases.ReaderTable.ToStatus(readers, writer));
         }
     }
 
@@ -210,7 +247,32 @@ public sealed class ByteRing : IDisposable
 
         // Waits of this handle's readers end: their probes see the handle disposed.
         _ring.DataSignal.KickLocalWaiters();
+        if (_deleteOnDispose && _ring.Shared.IsStillNamed())
+        {
+            FileStore.Delete(_ring.FilePath);
+        }
+
         _ring.Region.Release();
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first parameter of the file that <paramref name="options"/> contradict.</summary>
+    private void CheckMatches(ByteRingOptions options)
+    {
+        var header = _ring.Shared.Header;
+        Check("Capacity", _ring.Capacity, options.Capacity);
+        Check("MaxReaders", header.MaxReaders, options.MaxReaders);
+        Check("SlowReaderPolicy", (long)header.Policy, (long)options.SlowReaderPolicy);
+        Check("SlowReaderTimeout (ms)", header.SlowReaderTimeoutMs, (long)options.SlowReaderTimeout.TotalMilliseconds);
+
+        void Check(string field, long existing, long requested)
+        {
+            if (existing != requested)
+            {
+                throw new ArgumentException(
+                    $"The ring '{_ring.FilePath}' exists with {field} {existing}, but the options ask for {requested}. Open it without options, pass options that match, or delete it first.",
+                    nameof(options));
+            }
+        }
     }
 
     /// <summary>The file, after checking that this handle is not disposed.</summary>

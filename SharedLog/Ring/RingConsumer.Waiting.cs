@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SharedLog.Files;
 using SharedLog.Platform;
 using SharedLog.Waiting;
 
@@ -93,15 +94,13 @@ internal sealed partial class RingConsumer
     private void BeginWait(long beyond)
     {
         _waitBeyond = beyond;
-
-        // Liveness reads /proc; a reader that waits only briefly for a live writer (the common case) skips it.
-        _nextLivenessCheck = ProcessIdentity.NowMs + FirstLivenessCheckMs;
+        _watch.Begin();
     }
 
     /// <summary>
-    /// 1 when there is something to read (or the end), 0 to keep waiting, -1 when disposed; throws when the writer
-    /// died. Called by the waiting thread or the dispatcher at least once per sleep slice, so a dead writer is noticed
-    /// within a slice of <see cref="LivenessPeriodMs"/>.
+    /// 1 when there is something to read (or the end), 0 to keep waiting, -1 when disposed; throws
+    /// <see cref="WriterDiedException"/> or <see cref="FileReplacedException"/> once everything was read. Called by the
+    /// waiting thread or the dispatcher at least once per sleep slice (see <see cref="StreamWatch"/>).
     /// </summary>
     int ISignalCondition.Probe()
     {
@@ -115,17 +114,10 @@ internal sealed partial class RingConsumer
             return 1;
         }
 
-        long now = ProcessIdentity.NowMs;
-        if (now >= _nextLivenessCheck)
+        var end = _watch.FindEnd(_ring.Shared, "position", _position);
+        if (end is not null && !HasDataBeyond(_waitBeyond))
         {
-            _nextLivenessCheck = now + LivenessPeriodMs;
-            int pid = _ring.DeadWriterPid();
-            if (pid != 0 && !HasDataBeyond(_waitBeyond))
-            {
-                throw new SharedLogException(
-                    $"The writer of '{_ring.FilePath}' (pid {pid}) died without completing the stream; this reader is at position {_position} " +
-                    $"and everything the writer published was read. Another process can claim the writer and continue, or stop reading.");
-            }
+            throw end;
         }
 
         return 0;

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using SharedLog.Files;
 using SharedLog.Layout;
 using SharedLog.Memory;
 using SharedLog.Platform;
@@ -40,15 +41,13 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     private const int VerdictUnknown = 0;
     private const int VerdictIntact = 1;
     private const int VerdictOverwritten = 2;
-    private const long FirstLivenessCheckMs = 20;
-    private const long LivenessPeriodMs = 100;
 
     private readonly ByteRing _owner;
     private readonly RingFile _ring;
     private readonly int _capacity;
     private readonly bool _block;
     private readonly ReaderLease _lease;
-    private readonly RingMemoryManager _memory;
+    private readonly MappedMemoryManager _memory;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
     private long _position;
@@ -57,7 +56,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     private int _heldLength;
     private int _verdict;
     private long _waitBeyond;
-    private long _nextLivenessCheck;
+    private StreamWatch _watch;
     private bool _disposed;
 
     public RingConsumer(ByteRing owner, RingFile ring, ReadFrom from, IdleStrategy? idle)
@@ -67,7 +66,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         _idle = idle ?? IdleStrategy.Default;
         _capacity = ring.Capacity;
         _block = ring.Policy == SlowReaderPolicy.Block;
-        _memory = new RingMemoryManager(ring.Data, ring.Capacity);
+        _memory = new MappedMemoryManager(ring.Data, ring.Capacity);
         _lease = ring.Shared.LeaseReaderSlot(ReaderSlotLayout.RoleReader);
         try
         {

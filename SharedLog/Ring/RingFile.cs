@@ -66,7 +66,7 @@ internal sealed unsafe class RingFile
     {
         var parameters = RingParameters.Plan(options);
         var header = FileHeader.Plan(FileLayout.KindRing, options.MaxReaders, options.SlowReaderPolicy, options.SlowReaderTimeout, parameters.DataLength);
-        return Wrap(SharedFile.Create(path, header, parameters), parameters);
+        return Wrap(SharedFile.Create(path, header, parameters, options.Permissions), parameters);
     }
 
     /// <summary>Opens and checks an existing ring file; throws <see cref="SharedLogFormatException"/> naming what is wrong.</summary>

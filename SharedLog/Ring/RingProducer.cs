@@ -53,7 +53,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     private readonly WriterLease _lease;
     private readonly int _capacity;
     private readonly bool _block;
-    private readonly RingMemoryManager _memory;
+    private readonly MappedMemoryManager _memory;
     private IdleStrategy _idle = IdleStrategy.Default;
     private AsyncWaiter? _asyncWaiter;
     private long _position;
@@ -88,7 +88,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             throw;
         }
 
-        _memory = new RingMemoryManager(ring.Data, ring.Capacity);
+        _memory = new MappedMemoryManager(ring.Data, ring.Capacity);
     }
 
     /// <summary>The position the next byte is written at: the number of bytes ever written to the ring.</summary>

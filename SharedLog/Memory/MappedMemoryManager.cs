@@ -1,22 +1,23 @@
 using System.Buffers;
 
-namespace SharedLog.Ring;
+namespace SharedLog.Memory;
 
 /// <summary>
-/// <see cref="Memory{T}"/> over the ring's data in the mapping, so the two-part regions of free space and of readable
-/// data can be handed to APIs that take <c>Memory&lt;byte&gt;</c> (<c>RandomAccess</c>, sockets, pipelines).
+/// <see cref="Memory{T}"/> over a range of the mapping (the ring's data, a log segment's data), so regions of it can be
+/// handed to APIs that take <c>Memory&lt;byte&gt;</c> (<c>RandomAccess</c>, sockets, pipelines, serializers' buffer
+/// writers).
 /// </summary>
 /// <remarks>
-/// One instance per writer or reader, created once; slicing its <see cref="MemoryManager{T}.Memory"/> allocates
+/// Created once per range and owner; slicing its <see cref="MemoryManager{T}.Memory"/> allocates
 /// nothing. The mapping is not moved by the GC, so pinning is a no-op. The owner (writer or reader) holds a reference
 /// on the region, so memory handed out stays mapped until the owner is disposed.
 /// </remarks>
-internal sealed unsafe class RingMemoryManager : MemoryManager<byte>
+internal sealed unsafe class MappedMemoryManager : MemoryManager<byte>
 {
     private readonly byte* _data;
     private readonly int _length;
 
-    public RingMemoryManager(byte* data, int length)
+    public MappedMemoryManager(byte* data, int length)
     {
         _data = data;
         _length = length;
