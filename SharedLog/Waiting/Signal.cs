@@ -19,7 +19,9 @@ namespace SharedLog.Waiting;
 /// exchange it to 0 and, if it was 1, bump the word and FUTEX_WAKE every sleeper.</item>
 /// </list>
 /// The two fences form a Dekker handshake: either the notifier sees the flag, or the waiter's re-check sees the
-/// new state. A notifier that sees the flag bumps the word after the waiter read V, so the waiter either fails
+/// new state. Where the process registered for asymmetric fences (Linux 4.16+, see <see cref="AsymmetricFence"/>),
+/// the notifier's fence moves to the waiter: after setting the flag it calls <c>membarrier</c>, which runs a full
+/// fence in every registered process's running threads, so the frequent side (an append) pays one plain load. A notifier that sees the flag bumps the word after the waiter read V, so the waiter either fails
 /// FUTEX_WAIT's compare (EAGAIN) or is already queued and woken. No wake-up is lost. The flag, not a count, marks
 /// sleepers: a waiter killed while asleep leaves it set, and the next notify clears it (one spurious wake), so a
 /// crash never leaves the notifier paying a system call per operation. Several waiters share the flag; every wake
@@ -63,15 +65,21 @@ internal sealed unsafe class Signal
     }
 
     /// <summary>
-    /// Called after the release store that may satisfy waiters (a published record, a moved pin). Costs a full fence
-    /// and one load unless someone sleeps.
+    /// Called after the release store that may satisfy waiters (a published record, a moved pin). Costs one load while
+    /// nobody sleeps: no fence where the process registered for asymmetric fences (the sleeper pays with a
+    /// <c>membarrier</c>, see <see cref="AsymmetricFence"/>), a full fence and a load otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Notify()
     {
-        // Full fence: the caller's release store is ordered before the flag load; pairs with the exchange in
-        // PrepareSleep (set flag, fence, re-check), so either we see the flag or the waiter sees the store.
-        Atomic.FullFence();
+        if (!AsymmetricFence.IsEnabled)
+        {
+            // Full fence: the caller's release store is ordered before the flag load; pairs with the exchange in
+            // PrepareSleep (set flag, fence, re-check), so either we see the flag or the waiter sees the store.
+            Atomic.FullFence();
+        }
+
+        // Otherwise the fence is the waiter's membarrier in PrepareSleep, which runs one in this thread's stream.
         if (Atomic.ReadAcquire(_needWake) != 0)
         {
             Wake();
@@ -119,6 +127,10 @@ internal sealed unsafe class Signal
         {
             // Full fence (exchange): the flag is visible before the re-check; pairs with the full fence in Notify.
             Interlocked.Exchange(ref *_needWake, 1);
+
+            // Notifiers in registered processes skip their fence: this barrier puts one in their instruction streams
+            // between the flag store above and the caller's re-check (see AsymmetricFence).
+            AsymmetricFence.Barrier();
         }
 
         return value;
