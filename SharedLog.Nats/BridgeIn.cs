@@ -24,7 +24,6 @@ public sealed class BridgeIn
     /// <summary>The type id of the checkpoint records the bridge interleaves; readers of the log skip it.</summary>
     public const int CheckpointTypeId = int.MinValue;
 
-    private static readonly TimeSpan s_fetchExpiry = TimeSpan.FromMilliseconds(500);
     private readonly BridgeInOptions _options;
     private readonly object _statusLock = new();
     private BridgeState _state = BridgeState.Connecting;
@@ -100,10 +99,11 @@ public sealed class BridgeIn
                         var consumer = await SetUpConsumerAsync(js, logKnowsPosition, cancellationToken).ConfigureAwait(false);
                         SetState(BridgeState.Connected, null);
                         backoff = new Backoff(_options.MinBackoff, _options.MaxBackoff);
-                        while (!cancellationToken.IsCancellationRequested)
+                        var consumeOpts = new NatsJSConsumeOpts { MaxMsgs = Math.Max(batch.Capacity * 2, 512) };
+                        var messages = consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, consumeOpts, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                        await using (messages.ConfigureAwait(false))
                         {
-                            await FetchAsync(consumer, batch, cancellationToken).ConfigureAwait(false);
-                            if (batch.Count > 0)
+                            while (await NextBatchAsync(messages, batch).ConfigureAwait(false))
                             {
                                 Append(writer, batch);
                                 logKnowsPosition = true;
@@ -192,14 +192,37 @@ public sealed class BridgeIn
         return consumer;
     }
 
-    private static async Task FetchAsync(INatsJSConsumer consumer, Batch batch, CancellationToken cancellationToken)
+    /// <summary>Waits for one message, then takes whatever else has already arrived, up to the batch's capacity.</summary>
+    private static async ValueTask<bool> NextBatchAsync(IAsyncEnumerator<INatsJSMsg<byte[]>> messages, Batch batch)
     {
         batch.Clear();
-        var opts = new NatsJSFetchOpts { MaxMsgs = batch.Capacity, Expires = s_fetchExpiry };
-        await foreach (var message in consumer.FetchAsync(opts, NatsRawSerializer<byte[]>.Default, cancellationToken).ConfigureAwait(false))
+        var first = batch.Pending ?? messages.MoveNextAsync();
+        batch.Pending = null;
+        if (!await first.ConfigureAwait(false))
         {
-            batch.Messages.Add(message);
+            return false;
         }
+
+        batch.Messages.Add(messages.Current);
+        while (batch.Count < batch.Capacity)
+        {
+            var next = messages.MoveNextAsync();
+            if (!next.IsCompleted)
+            {
+                // Nothing more buffered: append what we have. The pending MoveNext is awaited next time round.
+                batch.Pending = next;
+                break;
+            }
+
+            if (!next.Result)
+            {
+                break;
+            }
+
+            batch.Messages.Add(messages.Current);
+        }
+
+        return true;
     }
 
     /// <summary>Appends the new messages of a batch behind a checkpoint that lists them; skips redeliveries and gap markers.</summary>
@@ -294,6 +317,9 @@ public sealed class BridgeIn
         public List<ulong> Sequences { get; } = new(capacity);
 
         public int Count => Messages.Count;
+
+        /// <summary>A read of the next message started, not finished, by the previous batch.</summary>
+        public ValueTask<bool>? Pending { get; set; }
 
         public void Clear()
         {
