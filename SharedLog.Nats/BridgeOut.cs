@@ -343,6 +343,13 @@ public sealed class BridgeOut
             return true;
         }
 
+        private static string Describe(Task<PubAckResponse> failed) => failed.Status switch
+        {
+            TaskStatus.Faulted => failed.Exception!.InnerException?.Message ?? "publish failed",
+            TaskStatus.RanToCompletion => failed.Result.Error?.Description ?? "publish rejected",
+            _ => "publish cancelled",
+        };
+
         /// <summary>
         /// A publish failed: let the rest settle, wait until JetStream answers, then re-publish, in order and under
         /// their message ids, every message not acknowledged.
@@ -351,7 +358,7 @@ public sealed class BridgeOut
         {
             var failedAt = Stopwatch.StartNew();
             var failed = _window.Peek().Ack!;
-            owner.SetState(BridgeState.Reconnecting, failed.Exception?.InnerException?.Message ?? failed.Result?.Error?.Description ?? "publish failed");
+            owner.SetState(BridgeState.Reconnecting, Describe(failed));
             var retry = new List<Pending>();
             while (_window.Count > 0)
             {
