@@ -53,17 +53,18 @@ internal static class PingPongRoles
         }
 
         var histogram = new LongHistogram(10_000_000_000, 3);
-        long jitBefore = JitInfo.GetCompiledMethodCount();
+        // The compiled-method count is read last before the window and first after it (see ThroughputRoles.Writer).
         long firstRound = round;
         long preempted = SelfProcess.Preemptions();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
+        long jitBefore = JitInfo.GetCompiledMethodCount();
         long deadline = Stopwatch.GetTimestamp() + (long)(settings.Seconds * Stopwatch.Frequency);
         while (RoundTrips(side, ref round, 64, histogram) < deadline)
         {
         }
 
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         long jitDuring = JitInfo.GetCompiledMethodCount() - jitBefore;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         preempted = SelfProcess.Preemptions() - preempted;
         side.Stop();
         long count = round - firstRound;

@@ -67,9 +67,11 @@ internal static class ThroughputRoles
         checksum = 0;
         control.StartPosition = position;
         long window = position;
-        long jitBefore = JitInfo.GetCompiledMethodCount();
+        // The compiled-method count is read last before the window and first after it, so the bookkeeping around
+        // the window (which may compile on first use) does not count as compilation inside it.
         long preempted = SelfProcess.Preemptions();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
+        long jitBefore = JitInfo.GetCompiledMethodCount();
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(settings.Seconds * Stopwatch.Frequency);
         do
@@ -79,8 +81,8 @@ internal static class ThroughputRoles
         while (Stopwatch.GetTimestamp() < deadline);
 
         long end = Stopwatch.GetTimestamp();
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         long jitDuring = JitInfo.GetCompiledMethodCount() - jitBefore;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         preempted = SelfProcess.Preemptions() - preempted;
         control.EndPosition = position;
         sender.Finish();
@@ -142,20 +144,21 @@ internal static class ThroughputRoles
             if (!warmup.Done && warmup.Poll(now))
             {
                 control.SetWarmStatus(index, warmup.Status);
+                preemptedAtWarm = SelfProcess.Preemptions();
                 allocatedAtWarm = GC.GetAllocatedBytesForCurrentThread();
                 positionAtWarm = tally.Next;
                 jitAtWarm = JitInfo.GetCompiledMethodCount();
-                preemptedAtWarm = SelfProcess.Preemptions();
             }
         }
 
+        long jitAfterWarm = JitInfo.GetCompiledMethodCount() - jitAtWarm;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedAtWarm;
         long operations = (tally.Next - positionAtWarm) / (settings.Bulk ? settings.Size : 1);
         Console.WriteLine(Fields.Line($"reader{index}",
         [
             ("count", tally.Measured), ("checksum", tally.Checksum), ("bad", tally.Bad), ("end", lastReceipt), ("total", tally.Next),
             ("alloc_per_op", ((double)allocated / Math.Max(1, operations)).ToString("0.###", CultureInfo.InvariantCulture)),
-            ("jit_after_warm", JitInfo.GetCompiledMethodCount() - jitAtWarm), ("preempted", SelfProcess.Preemptions() - preemptedAtWarm), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields(""),
+            ("jit_after_warm", jitAfterWarm), ("preempted", SelfProcess.Preemptions() - preemptedAtWarm), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields(""),
         ]));
         return 0;
     }
