@@ -65,6 +65,8 @@ internal static class ReportChart
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. ticks]);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         plot.Axes.Margins(bottom: 0);
+        plot.Axes.AutoScale();
+        plot.Axes.SetLimitsX(-0.6, groups.Count - 0.4);
         plot.YLabel("payload GB/s to every reader (msg/s × size)");
         plot.Title($"Message throughput, medians of {report.Plan.Runs} runs (lines: min–max)\n{report.Machine.Line}, load {report.LoadAverageStart:0.0}–{report.LoadAverageEnd:0.0}", size: 12);
         foreach (var (_, label, color) in s_series)
