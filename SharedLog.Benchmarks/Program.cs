@@ -1,23 +1,21 @@
 using System.Reflection;
 using BenchmarkDotNet.Running;
-using SharedLog.Benchmarks.CrossProcess;
 
 namespace SharedLog.Benchmarks;
 
 /// <summary>
-/// <c>bench log-throughput|ring-throughput|ping-pong [options]</c> runs a cross-process comparison against its
-/// baselines; <c>bench micro [BenchmarkDotNet options]</c> (or any other arguments) runs the microbenchmarks.
+/// <c>bench suite [--quick|--full]</c> runs every cross-process comparison against its baselines in one harness;
+/// <c>bench ping-pong</c> the idle-CPU, async and append-cost measurements; <c>bench micro [BenchmarkDotNet options]</c>
+/// (or any other arguments) runs the microbenchmarks.
 /// </summary>
 /// <remarks>
-/// Cross-process benchmarks start this program again as their child processes (with a <c>--role</c> option) and
-/// end their report with <c>summary:</c> lines, which <c>scripts/bench.sh</c> collects into one table.
+/// Cross-process benchmarks start this program again as their child processes (with a <c>--role</c> option).
 /// </remarks>
 public static class Program
 {
     /// <summary>Cross-process benchmarks that live in their own classes, found by name so each can be added on its own.</summary>
     private static readonly Dictionary<string, string> s_byName = new(StringComparer.Ordinal)
     {
-        ["ring-throughput"] = "SharedLog.Benchmarks.CrossProcess.RingThroughput",
         ["ping-pong"] = "SharedLog.Benchmarks.CrossProcess.PingPong",
     };
 
@@ -29,9 +27,9 @@ public static class Program
             return args.Length == 0 ? 2 : 0;
         }
 
-        if (args[0] == "log-throughput")
+        if (args[0] == "suite")
         {
-            return LogThroughput.Run(args[1..]);
+            return Suite.Suite.Run(args[1..]);
         }
 
         if (s_byName.TryGetValue(args[0], out string? typeName))
@@ -61,9 +59,9 @@ public static class Program
     private static void PrintUsage() => Console.Error.WriteLine(
         """
         usage: bench COMMAND [options]
-          log-throughput    writer process -> reader process through a SharedLog log vs anonymous pipes
-          ring-throughput   writer process -> reader process through a SharedLog byte ring vs baselines
-          ping-pong         round-trip latency between two processes vs baselines
+          suite [--quick|--full]   log and ring throughput, spinning and blocking round trips, each against its
+                            baselines (raw shared-memory ring, futex, pipe, Unix socket), pinned and unpinned
+          ping-pong         idle CPU of a waiting reader, async round trips, append cost
           micro [--filter PATTERN ...]   BenchmarkDotNet microbenchmarks (e.g. micro --filter '*')
         Each cross-process command takes --help.
         """);

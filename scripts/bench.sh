@@ -1,61 +1,46 @@
 #!/usr/bin/env bash
-# Builds the benchmarks (Release) and runs the cross-process benchmarks with their defaults, each against its
-# baselines in the same run, then prints one summary table. Figures depend on the machine and on what else runs
-# on it: the report names both (cores, OS, .NET, load average).
+# Builds the benchmarks (Release) and runs the cross-process suite: log throughput (64 B, 256 B, 4 KiB; one and
+# three reader processes) against a raw shared-memory ring, a pipe and a Unix socket; ByteRing bulk throughput
+# against the raw ring's bulk copy; spinning and blocking round trips against the raw ring and a bare futex;
+# pinned (taskset) and unpinned. Every process warms up until its JIT is quiet; a cross-core round-trip probe
+# brackets every measurement. Results: bench-results/latest.json, latest.md and throughput.png (paths printed).
 #
-# usage: scripts/bench.sh                   cross-process benchmarks (about a minute)
-#        scripts/bench.sh --micro [ARGS]    also the BenchmarkDotNet microbenchmarks (ARGS go to BenchmarkDotNet,
-#                                           e.g. --job short; default: --filter '*')
-# One benchmark with options: dotnet SharedLog.Benchmarks/bin/Release/net10.0/SharedLog.Benchmarks.dll log-throughput --help
+# usage: scripts/bench.sh                  the default suite (under about five minutes on two cores)
+#        scripts/bench.sh --quick          64 B and 4 KiB to one reader, fewer pinning variants (about a minute)
+#        scripts/bench.sh --full           five runs of everything, 1 s windows
+#        scripts/bench.sh [MODE] -- ARGS   extra suite options (e.g. -- --only throughput --runs 5 --out DIR)
+#        scripts/bench.sh --micro [ARGS]   the BenchmarkDotNet microbenchmarks (ARGS go to BenchmarkDotNet;
+#                                          default: --filter '*')
+# Suite options: dotnet SharedLog.Benchmarks/bin/Release/net10.0/SharedLog.Benchmarks.dll suite --help
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+mode=()
+extra=()
 micro=0
 micro_args=()
-if [[ "${1:-}" == "--micro" ]]; then
-  micro=1
-  shift
-  micro_args=("$@")
-  if [[ ${#micro_args[@]} -eq 0 ]]; then
-    micro_args=(--filter '*')
-  elif [[ ! " ${micro_args[*]} " =~ " --filter " ]]; then
-    micro_args+=(--filter '*')
-  fi
-elif [[ $# -gt 0 ]]; then
-  sed -n '2,10p' "$0" >&2
-  exit 2
-fi
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick|--full) mode=("$1"); shift ;;
+    --micro)
+      micro=1; shift; micro_args=("$@"); break ;;
+    --) shift; extra=("$@"); break ;;
+    *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+  esac
+done
 
 echo "building the benchmarks (Release)..."
 dotnet build SharedLog.Benchmarks/SharedLog.Benchmarks.csproj -c Release -nologo -v quiet >/dev/null
 bench=(dotnet SharedLog.Benchmarks/bin/Release/net10.0/SharedLog.Benchmarks.dll)
 
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-status=0
-for command in log-throughput ring-throughput ping-pong; do
-  echo
-  echo "== bench $command"
-  set +e
-  "${bench[@]}" "$command" 2>&1 | tee -a "$log"
-  code=${PIPESTATUS[0]}
-  set -e
-  if [[ $code -ne 0 ]]; then
-    echo "bench $command: exit code $code" | tee -a "$log"
-    status=1
-  fi
-done
-
 if [[ $micro -eq 1 ]]; then
-  echo
-  echo "== bench micro ${micro_args[*]}"
-  "${bench[@]}" micro "${micro_args[@]}" || status=1
+  if [[ ${#micro_args[@]} -eq 0 ]]; then
+    micro_args=(--filter '*')
+  elif [[ ! " ${micro_args[*]} " =~ " --filter " ]]; then
+    micro_args+=(--filter '*')
+  fi
+  exec "${bench[@]}" micro "${micro_args[@]}"
 fi
 
-echo
-echo "== summary (medians; each figure against baselines measured in the same run)"
-grep -E '^machine:' "$log" | head -1 || true
-grep -E '^summary:' "$log" | sed 's/^summary: //' || echo "(no summary lines)"
-grep -E ': skipped' "$log" || true
-exit "$status"
+exec "${bench[@]}" suite "${mode[@]}" "${extra[@]}"

@@ -48,4 +48,14 @@ public sealed class Fields
         => _values.TryGetValue(key, out string? text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value)
             ? value
             : throw new FormatException($"result field '{key}' is missing or not an integer");
+
+    /// <summary>A floating-point field.</summary>
+    /// <exception cref="FormatException">The field is missing or not a number.</exception>
+    public double Double(string key)
+        => _values.TryGetValue(key, out string? text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            ? value
+            : throw new FormatException($"result field '{key}' is missing or not a number");
+
+    /// <summary>A text field, or <paramref name="fallback"/> when it is missing.</summary>
+    public string Text(string key, string fallback = "") => _values.TryGetValue(key, out string? text) ? text : fallback;
 }

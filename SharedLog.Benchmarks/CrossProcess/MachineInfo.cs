@@ -29,7 +29,8 @@ public static class MachineInfo
     /// <summary>"load average 0.52" or an empty string where it is not known.</summary>
     public static string Load() => LoadAverage() is { } load ? $"load average {load:0.00}" : "load average unknown";
 
-    private static string? CpuModel()
+    /// <summary>The CPU model name from /proc/cpuinfo, or null.</summary>
+    public static string? CpuModel()
     {
         try
         {

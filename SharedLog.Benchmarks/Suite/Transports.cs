@@ -1,0 +1,444 @@
+using System.IO.Pipes;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using SharedLog.Benchmarks.CrossProcess;
+
+namespace SharedLog.Benchmarks.Suite;
+
+/// <summary>The producer's side of a throughput transport: writes bursts of test messages, or of pattern bytes.</summary>
+internal interface ISender : IDisposable
+{
+    /// <summary>Writes messages <paramref name="sequence"/> … +<paramref name="count"/>-1 (filled into <paramref name="scratch"/>, then copied); returns their checksum.</summary>
+    long SendMessages(Span<byte> scratch, long sequence, int count);
+
+    /// <summary>Writes <paramref name="count"/> pieces of <paramref name="size"/> pattern bytes from stream position <paramref name="position"/>.</summary>
+    void SendBytes(long position, int size, int count);
+
+    /// <summary>Ends the stream (after <see cref="Control.EndPosition"/> is published): an end record, a completion, or closing the descriptor.</summary>
+    void Finish();
+}
+
+/// <summary>A consumer's side: takes what is there now, checking every message or byte, into a <see cref="Tally"/>.</summary>
+internal interface IReceiver : IDisposable
+{
+    /// <summary>Consumes up to a burst; returns how many messages (or bytes) it took, 0 when there was nothing yet.</summary>
+    int Receive(ref Tally tally);
+}
+
+/// <summary>What a consumer has seen: its next expected position, what fell inside the measured window, and what was wrong.</summary>
+internal struct Tally
+{
+    /// <summary>Bulk mode's pattern period: a prime, so the bytes a lap of any power-of-two ring would leave behind never match.</summary>
+    public const int PatternPeriod = 65_521;
+
+    /// <summary>Pattern bytes: byte p of the stream is <c>Pattern[p % PatternPeriod]</c>, and any 64 KiB from there are contiguous.</summary>
+    public static readonly byte[] Pattern = MakePattern();
+
+    public Control Control;
+    public bool Bulk;
+    public long Next;
+    public long Start;
+    public long Measured;
+    public long Checksum;
+    public long Bad;
+    public bool Ended;
+
+    public Tally(Control control, bool bulk)
+    {
+        Control = control;
+        Bulk = bulk;
+        Start = Control.Unset;
+    }
+
+    /// <summary>The pattern bytes for stream positions <paramref name="position"/> … +<paramref name="length"/>-1 (at most 64 KiB).</summary>
+    public static ReadOnlySpan<byte> PatternAt(long position, int length) => Pattern.AsSpan((int)(position % PatternPeriod), length);
+
+    /// <summary>Checks one message: intact, in order, and counted when it lies in the measured window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void TakeMessage(ReadOnlySpan<byte> message)
+    {
+        long sum = 0;
+        long sequence = TestMessage.Check(message, ref sum);
+        if (sequence != Next)
+        {
+            Bad++;
+        }
+
+        Next++;
+        if (Start == Control.Unset)
+        {
+            // Published before the window's first message was written, so it is visible once that message is.
+            Start = Control.StartPosition;
+        }
+
+        if (sequence >= Start)
+        {
+            Measured++;
+            Checksum += sum;
+        }
+    }
+
+    /// <summary>Checks bytes against the pattern at their stream position.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void TakeBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (!bytes.SequenceEqual(PatternAt(Next, bytes.Length)))
+        {
+            Bad++;
+        }
+
+        if (Start == Control.Unset)
+        {
+            Start = Control.StartPosition;
+        }
+
+        long end = Next + bytes.Length;
+        if (end > Start)
+        {
+            Measured += end - Math.Max(Next, Start);
+        }
+
+        Next = end;
+    }
+
+    private static byte[] MakePattern()
+    {
+        var random = new Random(42);
+        byte[] period = new byte[PatternPeriod];
+        random.NextBytes(period);
+        byte[] pattern = new byte[PatternPeriod + (64 << 10)];
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            pattern[i] = period[i % PatternPeriod];
+        }
+
+        return pattern;
+    }
+}
+
+/// <summary>SharedLog's segmented log: <see cref="LogWriter.Append(ReadOnlySpan{byte})"/>, one record per message.</summary>
+internal sealed class LogSender(LogWriter writer, SegmentedLog log) : ISender
+{
+    /// <summary>Type id of the record that ends the stream.</summary>
+    public const int EndTypeId = 1;
+
+    public long SendMessages(Span<byte> scratch, long sequence, int count)
+    {
+        long checksum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            checksum += TestMessage.Fill(scratch, sequence + i);
+            writer.Append(scratch);
+        }
+
+        return checksum;
+    }
+
+    public void SendBytes(long position, int size, int count) => throw new NotSupportedException("the log carries messages");
+
+    public void Finish() => writer.Append(stackalloc byte[8], EndTypeId);
+
+    public void Dispose()
+    {
+        writer.Dispose();
+        log.Dispose();
+    }
+}
+
+/// <summary>A tailing <see cref="LogReader"/> with the default idle strategy; under <see cref="SlowReaderPolicy.Block"/> nothing it reads is overwritten, so it does not validate.</summary>
+internal sealed class LogReceiver(SegmentedLog log, LogReader reader) : IReceiver
+{
+    private const int Burst = 1024;
+
+    public int Receive(ref Tally tally)
+    {
+        int taken = 0;
+        while (taken < Burst)
+        {
+            if (!reader.TryRead(out var record))
+            {
+                if (taken == 0)
+                {
+                    reader.Wait(TimeSpan.FromMilliseconds(100));
+                }
+
+                break;
+            }
+
+            if (record.TypeId == LogSender.EndTypeId)
+            {
+                tally.Ended = true;
+                break;
+            }
+
+            tally.TakeMessage(record.Payload);
+            taken++;
+        }
+
+        return taken;
+    }
+
+    public void Dispose()
+    {
+        reader.Dispose();
+        log.Dispose();
+    }
+}
+
+/// <summary>SharedLog's byte ring: <see cref="RingWriter.Write"/> what fits, waiting for space when nothing does.</summary>
+internal sealed class RingSender(RingWriter writer, ByteRing ring) : ISender
+{
+    public long SendMessages(Span<byte> scratch, long sequence, int count) => throw new NotSupportedException("the ring carries bytes here");
+
+    public void SendBytes(long position, int size, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var chunk = Tally.PatternAt(position, size);
+            position += size;
+            while (!chunk.IsEmpty)
+            {
+                int written = writer.Write(chunk);
+                if (written == 0 && !writer.WaitForSpace(TimeSpan.FromSeconds(30)))
+                {
+                    throw new TimeoutException("no space in the ring for 30 s");
+                }
+
+                chunk = chunk[written..];
+            }
+        }
+    }
+
+    public void Finish() => writer.Complete();
+
+    public void Dispose()
+    {
+        writer.Dispose();
+        ring.Dispose();
+    }
+}
+
+/// <summary>A <see cref="RingReader"/> reading into a 64 KiB buffer (one copy out, as a pipe's reader makes).</summary>
+internal sealed class RingReceiver(ByteRing ring, RingReader reader) : IReceiver
+{
+    private readonly byte[] _buffer = new byte[64 << 10];
+
+    public int Receive(ref Tally tally)
+    {
+        int read = reader.Read(_buffer);
+        if (read > 0)
+        {
+            tally.TakeBytes(_buffer.AsSpan(0, read));
+            return read;
+        }
+
+        if (reader.IsCompleted)
+        {
+            tally.Ended = true;
+        }
+        else
+        {
+            reader.Wait(TimeSpan.FromMilliseconds(100));
+        }
+
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        reader.Dispose();
+        ring.Dispose();
+    }
+}
+
+/// <summary>The raw ring baseline: messages are copied in whole and published one by one; bulk bytes are copied in what fits.</summary>
+internal sealed class RawSender(RawRing ring) : ISender
+{
+    private readonly RawRing.Producer _producer = ring.CreateProducer();
+
+    public long SendMessages(Span<byte> scratch, long sequence, int count)
+    {
+        long checksum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            checksum += TestMessage.Fill(scratch, sequence + i);
+            _producer.WriteMessage(scratch);
+        }
+
+        return checksum;
+    }
+
+    public void SendBytes(long position, int size, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _producer.WriteAll(Tally.PatternAt(position, size));
+            position += size;
+        }
+    }
+
+    public void Finish()
+    {
+        // Consumers end at Control.EndPosition.
+    }
+
+    public void Dispose() => ring.Dispose();
+}
+
+/// <summary>A raw ring consumer: messages are checked in place; bulk bytes are copied out into a 64 KiB buffer first, as the byte ring's reader does.</summary>
+internal sealed class RawReceiver(RawRing ring, int index, int messageLength) : IReceiver
+{
+    private readonly RawRing.Consumer _consumer = ring.CreateConsumer(index);
+    private readonly byte[] _buffer = new byte[64 << 10];
+    private readonly int _burstBytes = Math.Max(messageLength, Math.Min(ring.Capacity / 4, 1024 * messageLength));
+    private int _tries;
+
+    public int Receive(ref Tally tally)
+    {
+        var available = _consumer.Peek(tally.Bulk ? _buffer.Length : _burstBytes);
+        if (available.IsEmpty)
+        {
+            RawRing.Pause(ref _tries);
+            return 0;
+        }
+
+        _tries = 0;
+        if (tally.Bulk)
+        {
+            available.CopyTo(_buffer);
+            tally.TakeBytes(_buffer.AsSpan(0, available.Length));
+            _consumer.Advance(available.Length);
+            return available.Length;
+        }
+
+        int count = available.Length / messageLength;
+        for (int i = 0; i < count; i++)
+        {
+            tally.TakeMessage(available.Slice(i * messageLength, messageLength));
+        }
+
+        _consumer.Advance(count * messageLength);
+        return count;
+    }
+
+    public void Dispose() => ring.Dispose();
+}
+
+/// <summary>Byte streams (anonymous pipes, Unix domain sockets), one per reader: messages go through a 64 KiB <see cref="BufferedStream"/> each, so they cross in 64 KiB writes; bulk pieces are written as they are.</summary>
+internal sealed class StreamSender(Stream[] streams, IDisposable? owner) : ISender
+{
+    private readonly BufferedStream[] _buffered = [.. streams.Select(s => new BufferedStream(s, 64 << 10))];
+
+    public long SendMessages(Span<byte> scratch, long sequence, int count)
+    {
+        long checksum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            checksum += TestMessage.Fill(scratch, sequence + i);
+            foreach (var stream in _buffered)
+            {
+                stream.Write(scratch);
+            }
+        }
+
+        return checksum;
+    }
+
+    public void SendBytes(long position, int size, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var chunk = Tally.PatternAt(position, size);
+            position += size;
+            foreach (var stream in streams)
+            {
+                stream.Write(chunk);
+            }
+        }
+    }
+
+    public void Finish()
+    {
+        foreach (var stream in _buffered)
+        {
+            stream.Flush();
+        }
+
+        foreach (var stream in streams)
+        {
+            if (stream is NetworkStream network)
+            {
+                network.Socket.Shutdown(SocketShutdown.Send);
+            }
+            else
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var stream in streams)
+        {
+            stream.Dispose();
+        }
+
+        owner?.Dispose();
+    }
+}
+
+/// <summary>One reader's end of a byte stream, read 64 KiB at a time; a message split across reads is kept for the next.</summary>
+internal sealed class StreamReceiver(Stream stream, int messageLength) : IReceiver
+{
+    private readonly byte[] _buffer = new byte[Math.Max(64 << 10, messageLength)];
+    private int _filled;
+
+    public int Receive(ref Tally tally)
+    {
+        int read = stream.Read(_buffer, _filled, _buffer.Length - _filled);
+        if (read == 0)
+        {
+            if (_filled != 0)
+            {
+                tally.Bad++;
+            }
+
+            tally.Ended = true;
+            return 0;
+        }
+
+        if (tally.Bulk)
+        {
+            tally.TakeBytes(_buffer.AsSpan(0, read));
+            return read;
+        }
+
+        _filled += read;
+        int offset = 0;
+        int count = 0;
+        for (; _filled - offset >= messageLength; offset += messageLength)
+        {
+            tally.TakeMessage(_buffer.AsSpan(offset, messageLength));
+            count++;
+        }
+
+        _buffer.AsSpan(offset, _filled - offset).CopyTo(_buffer);
+        _filled -= offset;
+        return count;
+    }
+
+    public void Dispose() => stream.Dispose();
+}
+
+/// <summary>Keeps the pipe server streams alive with the sender (used for <see cref="AnonymousPipeServerStream"/>).</summary>
+internal sealed class Owned(params IDisposable[] items) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var item in items)
+        {
+            item.Dispose();
+        }
+    }
+}
