@@ -69,6 +69,59 @@ public sealed class AllocationTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(SlowReaderPolicy.Block)]
+    [InlineData(SlowReaderPolicy.Evict)]
+    public void TryReadBatch_and_its_enumeration_allocate_nothing_and_deliver_every_record(SlowReaderPolicy policy)
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("alloc-batch", Options(policy));
+        using (log)
+        using (writer)
+        using (var reader = log.CreateReader(ReadFrom.Oldest))
+        {
+            long next = 0;
+            long batches = 0;
+            long mismatches = 0;
+            void Run(int count)
+            {
+                Span<byte> payload = stackalloc byte[24];
+                for (int i = 0; i < count; i++)
+                {
+                    for (int a = 0; a < 7; a++)
+                    {
+                        BitConverter.TryWriteBytes(payload, writer.NextSequence);
+                        writer.Append(payload, typeId: 3);
+                    }
+
+                    while (reader.TryReadBatch(5, out var batch))
+                    {
+                        // Plain checks, not Assert.Equal: the assertions must not allocate inside the measured loop.
+                        mismatches += batch.FirstSequence == next ? 0 : 1;
+                        foreach (var record in batch)
+                        {
+                            mismatches += record.Sequence == next && BitConverter.ToInt64(record.Payload) == next ? 0 : 1;
+                            next++;
+                        }
+
+                        mismatches += reader.Validate() ? 0 : 1;
+                        batches++;
+                    }
+                }
+            }
+
+            Run(Warmup / 7);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(Measured / 7);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal(0, allocated);
+            Assert.Equal(0, mismatches);
+            Assert.Equal(0, reader.LostCount);
+            Assert.Equal(writer.NextSequence, next);
+            Assert.True(batches > next / 5, $"{batches} batches for {next} records");
+        }
+    }
+
     [Fact]
     public void Snapshot_Refresh_enumeration_and_TryGet_allocate_nothing_in_steady_state()
     {

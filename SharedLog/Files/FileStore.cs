@@ -199,8 +199,9 @@ internal static class FileStore
             {
                 return open();
             }
-            catch (SharedLogException) when (!File.Exists(path))
+            catch (SharedLogException e) when (e.InnerException is FileNotFoundException)
             {
+                // Not there yet (checked by the error, not by looking again: the file may appear in between).
             }
 
             long elapsed = Environment.TickCount64 - start;

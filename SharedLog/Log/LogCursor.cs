@@ -30,9 +30,9 @@ internal sealed unsafe class LogCursor : ISignalCondition
     private long _generation;
     private Segment _segment;
     private int _index;
+    private int _offset;
     private long _nextSequence;
-    private bool _holding;
-    private int _knownCount;
+    private int _held;
     private volatile bool _disposed;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
@@ -123,78 +123,200 @@ internal sealed unsafe class LogCursor : ISignalCondition
     public bool TryRead(out LogRecord record)
     {
         ThrowIfDisposed();
-        if (_holding)
+        if (_held != 0)
         {
-            _holding = false;
-            if (!_segment.Holds(_generation))
-            {
-                _lease.AddLost(1);
-                ResumeAtOldest();
-            }
+            SettleHeld();
         }
 
         for (int attempt = 0; attempt < 1024; attempt++)
         {
-            // The writer rewrites the shared count on every append: re-read it (a cache miss) only once the records
-            // it already announced are consumed. Reading under a stale count is safe: Holds checks the generation.
-            int count = _index < _knownCount ? _knownCount : (_knownCount = _segment.ReadCount());
-            if (_index < count)
+            // The record's own length word is the commit: one acquire load of a line the reader is about to read
+            // anyway. The shared count (rewritten on every append) is read only at the end of a segment.
+            int length = CommittedLengthAtOffset();
+            if (length != 0)
             {
-                if (_segment.TryRead(_index, _nextSequence, out record) && _segment.Holds(_generation))
+                if (_segment.IsRecordLength(_offset, length))
                 {
-                    _index++;
-                    _holding = true;
-                    if ((++_nextSequence & PositionPublishMask) == 0)
+                    record = _segment.RecordAt(_offset, length, _nextSequence);
+                    if (_segment.Holds(_generation))
                     {
-                        PublishPosition();
-                    }
+                        _offset += RecordLayout.AlignedLength(length - RecordLayout.HeaderLength);
+                        _index++;
+                        _held = 1;
+                        if ((++_nextSequence & PositionPublishMask) == 0)
+                        {
+                            PublishPosition();
+                        }
 
-                    return true;
+                        return true;
+                    }
                 }
 
                 CorruptOrLapped();
                 continue;
             }
 
-            // Acquire: pairs with the release of HeadGeneration in LogAppender.Roll; a newer head means this segment is sealed.
-            if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation || _segment.ReadCount() > _index)
+            if (!PassEndOfRecords())
             {
-                if (!_segment.Holds(_generation))
-                {
-                    CorruptOrLapped();
-                    continue;
-                }
-
                 record = default;
-                PublishPosition();
                 return false;
             }
-
-            NextSegment();
         }
 
-        throw new SharedLogException($"The reader of '{_log.FilePath}' could not keep up: it was lapped 1024 times in one call. Use a larger log or a faster reader.");
+        throw Lapped();
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="maxRecords"/> records at once: one validation for the whole batch, none per record.
+    /// The records stay in place until the next call on this reader; <see cref="Validate"/> (or the next call) tells
+    /// whether the batch was intact while it was held, and counts every record of a batch that was not as lost.
+    /// </summary>
+    public bool TryReadBatch(int maxRecords, out LogBatch batch)
+    {
+        ThrowIfDisposed();
+        if (maxRecords < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxRecords), $"A batch holds at least one record; got {maxRecords}.");
+        }
+
+        if (_held != 0)
+        {
+            SettleHeld();
+        }
+
+        for (int attempt = 0; attempt < 1024; attempt++)
+        {
+            int count = 0;
+            int offset = _offset;
+            int limit = Math.Min(maxRecords, _log.SegmentCapacity - _index);
+            bool valid = true;
+            while (count < limit && _segment.HasRoomAt(offset))
+            {
+                int length = _segment.ReadLength(offset);
+                if (length == 0)
+                {
+                    break;
+                }
+
+                if (!_segment.IsRecordLength(offset, length))
+                {
+                    valid = false;
+                    break;
+                }
+
+                offset += RecordLayout.AlignedLength(length - RecordLayout.HeaderLength);
+                count++;
+            }
+
+            if (count > 0 && valid && _segment.Holds(_generation))
+            {
+                batch = new LogBatch(_segment, _offset, count, _nextSequence);
+                _offset = offset;
+                _index += count;
+                _nextSequence += count;
+                _held = count;
+                PublishPosition();
+                return true;
+            }
+
+            if (!valid || count > 0)
+            {
+                CorruptOrLapped();
+                continue;
+            }
+
+            if (!PassEndOfRecords())
+            {
+                batch = default;
+                return false;
+            }
+        }
+
+        throw Lapped();
     }
 
     public bool Validate()
     {
         ThrowIfDisposed();
-        if (!_holding)
+        if (_held == 0)
         {
             return true;
         }
 
-        // Either way the record is settled now: TryRead must not judge it again.
-        _holding = false;
+        // Either way the held records are settled now: the next read must not judge them again.
+        int held = _held;
+        _held = 0;
         if (_segment.Holds(_generation))
         {
             return true;
         }
 
-        _lease.AddLost(1);
+        _lease.AddLost(held);
         ResumeAtOldest();
         return false;
     }
+
+    /// <summary>The length word at the cursor's offset if a record is committed there, else 0 (none yet, or no room left).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int CommittedLengthAtOffset()
+        => _index < _log.SegmentCapacity && _segment.HasRoomAt(_offset) ? _segment.ReadLength(_offset) : 0;
+
+    /// <summary>Validation of what the last call handed out (seqlock): lost if the slot was reused while it was held.</summary>
+    private void SettleHeld()
+    {
+        int held = _held;
+        _held = 0;
+        if (!_segment.Holds(_generation))
+        {
+            _lease.AddLost(held);
+            ResumeAtOldest();
+        }
+    }
+
+    /// <summary>
+    /// Nothing is committed at the cursor's offset: true when the segment is sealed and the cursor moved on (or
+    /// resumed after a lap), false when it has caught up with the writer.
+    /// </summary>
+    private bool PassEndOfRecords()
+    {
+        // Acquire: pairs with the release of HeadGeneration in LogAppender.Roll; a newer head means this segment is
+        // sealed and its count final (released before the head).
+        if (Atomic.ReadAcquire(_log.HeadGeneration) <= _generation)
+        {
+            if (!_segment.Holds(_generation))
+            {
+                CorruptOrLapped();
+                return true;
+            }
+
+            PublishPosition();
+            return false;
+        }
+
+        int count = _segment.ReadCount();
+        if (count != _index)
+        {
+            if (!_segment.Holds(_generation) || count < _index)
+            {
+                CorruptOrLapped();
+                return true;
+            }
+
+            // The count was released after the length, so the record is visible now: read it on the next round.
+            if (CommittedLengthAtOffset() == 0)
+            {
+                ThrowHelper.ThrowCorrupt(_log.FilePath, $"segment {_generation} counts {count} records, but record {_index} has no length");
+            }
+
+            return true;
+        }
+
+        NextSegment();
+        return true;
+    }
+
+    private SharedLogException Lapped()
+        => new($"The reader of '{_log.FilePath}' could not keep up: it was lapped 1024 times in one call. Use a larger log or a faster reader.");
 
     public bool HasData
     {
@@ -302,7 +424,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     }
 
     private bool HasDataCore()
-        => _segment.ReadCount() > _index || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !_segment.Holds(_generation);
+        => CommittedLengthAtOffset() != 0 || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !_segment.Holds(_generation);
 
     private void NextSegment()
     {
@@ -321,7 +443,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
             return;
         }
 
-        MoveTo(_generation + 1, 0);
+        MoveTo(_generation + 1, 0, 0);
         PublishPosition();
 
         // Moving the pin forward is always safe (the old pin covered this generation too); wakes a blocked writer.
@@ -345,13 +467,13 @@ internal sealed unsafe class LogCursor : ISignalCondition
         }
     }
 
-    /// <summary>Points the cursor at record <paramref name="index"/> of a segment; the cached count belongs to the old one.</summary>
-    private void MoveTo(long generation, int index)
+    /// <summary>Points the cursor at record <paramref name="index"/> of a segment, which starts at <paramref name="offset"/> of its data.</summary>
+    private void MoveTo(long generation, int index, int offset)
     {
         _generation = generation;
         _segment = _log.SegmentAt(generation);
         _index = index;
-        _knownCount = 0;
+        _offset = offset;
     }
 
     /// <summary>The slot's bytes did not describe a record: overwritten under us (resume) or corrupt (throw).</summary>
@@ -387,8 +509,12 @@ internal sealed unsafe class LogCursor : ISignalCondition
             if (started && first < _nextSequence)
             {
                 // Our position is still retained (the pin was lost, not the data): never go back.
-                SeekWithin(generation, _nextSequence);
-                return;
+                if (SeekWithin(generation, _nextSequence))
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (started && first > _nextSequence)
@@ -396,7 +522,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
                 _lease.AddLost(first - _nextSequence);
             }
 
-            MoveTo(generation, 0);
+            MoveTo(generation, 0, 0);
             _nextSequence = first;
             return;
         }
@@ -404,8 +530,11 @@ internal sealed unsafe class LogCursor : ISignalCondition
         throw new SharedLogException($"The reader of '{_log.FilePath}' could not find a stable oldest segment; the writer is reusing segments faster than they can be pinned.");
     }
 
-    /// <summary>Positions at <paramref name="sequence"/>, which lies in or after <paramref name="fromGeneration"/>.</summary>
-    private void SeekWithin(long fromGeneration, long sequence)
+    /// <summary>
+    /// Positions at <paramref name="sequence"/>, which lies in or after <paramref name="fromGeneration"/> (pinned).
+    /// False when a segment on the way was reused meanwhile (the caller pins again).
+    /// </summary>
+    private bool SeekWithin(long fromGeneration, long sequence)
     {
         long head = Atomic.ReadAcquire(_log.HeadGeneration);
         for (long g = fromGeneration; g <= head; g++)
@@ -415,12 +544,26 @@ internal sealed unsafe class LogCursor : ISignalCondition
             int count = segment.ReadCount();
             if (sequence < first + count || g == head)
             {
-                MoveTo(g, (int)Math.Clamp(sequence - first, 0, count));
-                _nextSequence = first + _index;
+                int index = (int)Math.Clamp(sequence - first, 0, count);
+                int offset = segment.OffsetOf(index);
+                if (!segment.Holds(g))
+                {
+                    return false;
+                }
+
+                if (offset < 0)
+                {
+                    ThrowHelper.ThrowCorrupt(_log.FilePath, $"record {index - 1} of segment {g} has an invalid offset or length");
+                }
+
+                MoveTo(g, index, offset);
+                _nextSequence = first + index;
                 _lease.MovePin(g);
-                return;
+                return true;
             }
         }
+
+        return false;
     }
 
     private void StartAtLatest()
@@ -442,7 +585,18 @@ internal sealed unsafe class LogCursor : ISignalCondition
                 continue;
             }
 
-            MoveTo(pinned, count);
+            int offset = segment.OffsetOf(count);
+            if (!segment.Holds(pinned))
+            {
+                continue;
+            }
+
+            if (offset < 0)
+            {
+                ThrowHelper.ThrowCorrupt(_log.FilePath, $"record {count - 1} of segment {pinned} has an invalid offset or length");
+            }
+
+            MoveTo(pinned, count, offset);
             _nextSequence = first + count;
             _started = true;
             return;

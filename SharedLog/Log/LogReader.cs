@@ -49,8 +49,16 @@ public sealed class LogReader : IDisposable
     public bool TryRead(out LogRecord record) => _core.TryRead(out record);
 
     /// <summary>
-    /// True when the record last returned by <see cref="TryRead"/> was not overwritten while it was held. When false,
-    /// that record counts in <see cref="LostCount"/> and the reader resumes at the oldest retained record.
+    /// Reads up to <paramref name="maxRecords"/> records at once, in place, for consumers that drain bursts: one
+    /// validation for the whole batch instead of one per record. False when the reader has caught up.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxRecords"/> is less than 1.</exception>
+    public bool TryReadBatch(int maxRecords, out LogBatch batch) => _core.TryReadBatch(maxRecords, out batch);
+
+    /// <summary>
+    /// True when the record last returned by <see cref="TryRead"/> (or every record of the batch last returned by
+    /// <see cref="TryReadBatch"/>) was not overwritten while it was held. When false, those records count in
+    /// <see cref="LostCount"/> and the reader resumes at the oldest retained record.
     /// </summary>
     public bool Validate() => _core.Validate();
 

@@ -106,6 +106,46 @@ internal readonly unsafe struct Segment
         return true;
     }
 
+    /// <summary>
+    /// The length word of the record at <paramref name="offset"/> of the data: 0 while no record is committed there,
+    /// else header + payload length. Acquire: pairs with the release of the length in <see cref="Commit"/>; the type
+    /// id and payload are visible after it. The writer zeroes the word after each record before committing that record,
+    /// and a fresh segment's first word before publishing it, so a reader that got here by reading the previous record
+    /// (or a count) never sees a stale length from the slot's previous use.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadLength(int offset) => Atomic.ReadAcquire((int*)(Data + offset));
+
+    /// <summary>The committed record at <paramref name="offset"/> whose length word said <paramref name="length"/> (checked by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public LogRecord RecordAt(int offset, int length, long sequence)
+    {
+        byte* bytes = Data + offset;
+        return new LogRecord(sequence, *(int*)(bytes + RecordLayout.TypeIdOffset), new ReadOnlySpan<byte>(bytes + RecordLayout.HeaderLength, length - RecordLayout.HeaderLength));
+    }
+
+    /// <summary>Whether <paramref name="length"/>, read at <paramref name="offset"/>, describes a record inside the segment.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsRecordLength(int offset, int length) => length >= RecordLayout.HeaderLength && length <= _log.SegmentBytes - offset;
+
+    /// <summary>Whether a record header fits at <paramref name="offset"/> (past it the segment holds no more records).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool HasRoomAt(int offset) => offset <= _log.SegmentBytes - RecordLayout.HeaderLength;
+
+    /// <summary>
+    /// Where record <paramref name="index"/> starts, for an index at or below a count read before: 0 for the first,
+    /// else just after record <paramref name="index"/> - 1. -1 when the bytes do not add up (overwritten, or corrupt).
+    /// </summary>
+    public int OffsetOf(int index)
+    {
+        if (index == 0)
+        {
+            return 0;
+        }
+
+        return TryLocate(index - 1, out int offset, out int length) ? offset + RecordLayout.AlignedLength(length - RecordLayout.HeaderLength) : -1;
+    }
+
     /// <summary>Where the writer writes a record at <paramref name="offset"/> of the data.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte* RecordAt(int offset) => Data + offset;
