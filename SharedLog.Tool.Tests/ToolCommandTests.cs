@@ -139,6 +139,137 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_shows_a_logs_segments_completion_and_each_readers_position_and_lag()
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("lagging", new SegmentedLogOptions { Directory = _dir.Path, SegmentCapacity = 16, RetainedCapacity = 64 });
+        using (log)
+        using (writer)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                writer.Append("tick"u8);
+            }
+
+            using var caughtUp = log.CreateReader(ReadFrom.Oldest);
+            while (caughtUp.TryRead(out _))
+            {
+            }
+
+            writer.Append("tick"u8);
+            writer.Complete();
+
+            using var tool = ToolProcess.Run("inspect", "lagging", "--dir", _dir.Path, "--json");
+
+            Assert.Equal(0, tool.ExitCode);
+            var doc = JsonDocument.Parse(tool.Output).RootElement;
+            Assert.True(doc.GetProperty("log").GetProperty("completed").GetBoolean());
+            var segments = doc.GetProperty("log").GetProperty("segments").EnumerateArray()
+                .Select(s => (s.GetProperty("firstSequence").GetInt64(), s.GetProperty("count").GetInt32(), s.GetProperty("isHead").GetBoolean()))
+                .ToList();
+            Assert.Equal([(0L, 16, false), (16L, 16, false), (32L, 9, true)], segments);
+            var reader = Assert.Single(doc.GetProperty("readers").EnumerateArray().ToList());
+            Assert.Equal(40, reader.GetProperty("position").GetInt64());
+            Assert.Equal(1, reader.GetProperty("lag").GetInt64());
+
+            using var table = ToolProcess.Run("inspect", "lagging", "--dir", _dir.Path);
+            Assert.Contains("completed", table.Output, StringComparison.Ordinal);
+            Assert.Contains("[32, 41)", table.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Inspect_shows_a_rings_readers_with_their_positions_and_lag()
+    {
+        var (writer, ring) = ByteRing.CreateClaimed("piped", new ByteRingOptions { Directory = _dir.Path, Capacity = 1024 });
+        using (ring)
+        using (writer)
+        {
+            using var slow = ring.CreateReader(ReadFrom.Oldest);
+            using var fast = ring.CreateReader(ReadFrom.Oldest);
+            Assert.Equal(300, writer.Write(new byte[300]));
+            Assert.Equal(100, slow.Read(new byte[100]));
+            Assert.Equal(300, fast.Read(new byte[300]));
+
+            using var tool = ToolProcess.Run("inspect", "piped", "--dir", _dir.Path, "--json");
+
+            Assert.Equal(0, tool.ExitCode);
+            var doc = JsonDocument.Parse(tool.Output).RootElement;
+            Assert.Equal("ring", doc.GetProperty("kind").GetString());
+            Assert.Equal(300, doc.GetProperty("ring").GetProperty("writerPosition").GetInt64());
+            var readers = doc.GetProperty("readers").EnumerateArray()
+                .ToDictionary(r => r.GetProperty("slot").GetInt32(), r => (r.GetProperty("position").GetInt64(), r.GetProperty("lag").GetInt64()));
+            Assert.Equal((100L, 200L), readers[slow.SlotIndex]);
+            Assert.Equal((300L, 0L), readers[fast.SlotIndex]);
+            Assert.All(doc.GetProperty("readers").EnumerateArray(), r => Assert.Equal(Environment.ProcessId, r.GetProperty("pid").GetInt32()));
+
+            using var list = ToolProcess.Run("list", "--dir", _dir.Path, "--json");
+            Assert.Equal(2, JsonDocument.Parse(list.Output).RootElement.EnumerateArray().Single().GetProperty("readers").GetInt32());
+        }
+    }
+
+    [Fact]
+    public void Tail_from_an_overwritten_sequence_starts_at_the_oldest_and_reports_the_loss()
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("rolled", new SegmentedLogOptions { Directory = _dir.Path, SegmentCapacity = 4, RetainedCapacity = 8 });
+        using (log)
+        using (writer)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                writer.Append(Encoding.UTF8.GetBytes($"r{i}"));
+            }
+
+            long first = log.GetStatus().FirstSequence;
+            Assert.True(first > 2);
+
+            using var tail = ToolProcess.Run("tail", "rolled", "--dir", _dir.Path, "--from", "2", "--count", "2");
+
+            Assert.Equal(0, tail.ExitCode);
+            Assert.Equal([$"{first}\t0\t{$"r{first}".Length}\t\"r{first}\"", $"{first + 1}\t0\t{$"r{first + 1}".Length}\t\"r{first + 1}\""],
+                tail.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains($"{first - 2:N0} records lost; starting at {first:N0}", tail.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Tail_ends_with_exit_0_when_the_writer_completes_the_log()
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("finite", new SegmentedLogOptions { Directory = _dir.Path });
+        using (log)
+        using (writer)
+        {
+            writer.Append("one"u8);
+            using var tail = ToolProcess.Start("tail", "finite", "--dir", _dir.Path, "--from", "oldest");
+            Assert.True(tail.WaitForOutput("\"one\"", TimeSpan.FromSeconds(30)), tail.Error);
+            writer.Append("two"u8);
+            writer.Complete();
+
+            Assert.True(tail.WaitForExit(TimeSpan.FromSeconds(30)), "tail did not end when the log was completed");
+            Assert.Equal(0, tail.ExitCode);
+            Assert.Equal(["0\t0\t3\t\"one\"", "1\t0\t3\t\"two\""], tail.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("completed", tail.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Tail_reports_a_killed_writer_with_exit_1_after_printing_everything()
+    {
+        using var child = ToolProcess.StartSelf("writer", _dir.Path, "killed", "3");
+        Assert.True(child.WaitForOutput("ready", TimeSpan.FromSeconds(30)), child.Error);
+        int pid = child.Pid;
+        using var tail = ToolProcess.Start("tail", "killed", "--dir", _dir.Path, "--from", "oldest");
+        Assert.True(tail.WaitForOutput("record 2", TimeSpan.FromSeconds(30)), tail.Error);
+
+        child.Kill(); // SIGKILL: the lease still names the dead pid
+
+        Assert.True(tail.WaitForExit(TimeSpan.FromSeconds(30)), "tail did not notice that the writer died");
+        Assert.Equal(1, tail.ExitCode);
+        Assert.Equal(3, tail.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains($"(pid {pid}) died without completing the stream", tail.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", tail.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dump_prints_every_retained_record_by_segment()
     {
         var (writer, log) = SegmentedLog.CreateClaimed("dumped", new SegmentedLogOptions { Directory = _dir.Path, SegmentCapacity = 4, RetainedCapacity = 8 });

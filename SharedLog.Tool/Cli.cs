@@ -21,7 +21,7 @@ internal static class Cli
     /// <summary>The directory option every command takes.</summary>
     public static Option<string?> DirectoryOption() => new("--dir", "-d")
     {
-        Description = $"The directory of the files (default: {ApiGaps.DefaultDirectory})",
+        Description = $"The directory of the files (default: {SharedLogFiles.DefaultDirectory})",
         HelpName = "DIR",
     };
 

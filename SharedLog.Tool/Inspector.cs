@@ -13,12 +13,15 @@ internal static class Inspector
         if (file.Log is { } log)
         {
             var status = log.GetStatus();
+            var segments = status.Segments
+                .Select(s => new SegmentReport(s.Generation, (int)(s.Generation % log.SlotCount), s.FirstSequence, s.Count, s.IsHead))
+                .ToList();
             var report = new LogReport(
                 log.SegmentCapacity, log.SegmentBytes, log.RetainedCapacity, log.SlotCount, log.MaxReaders,
                 log.SlowReaderPolicy.ToString(), log.SlowReaderTimeout.TotalSeconds,
                 status.FirstSequence, status.NextSequence, status.NextSequence - status.FirstSequence,
-                status.OldestGeneration, status.HeadGeneration, ApiGaps.Segments(status, log.SlotCount));
-            var readers = status.Readers.Select(r => Reader(r, status.HeadGeneration, previous, interval)).ToList();
+                status.OldestGeneration, status.HeadGeneration, status.IsCompleted, segments);
+            var readers = status.Readers.Select(r => Reader(r, previous, interval)).ToList();
             RatesReport? rates = previous?.Log is { } before && interval > 0
                 ? new RatesReport(interval, (status.NextSequence - before.NextSequence) / interval, "records")
                 : null;
@@ -26,19 +29,21 @@ internal static class Inspector
         }
 
         var ring = file.Ring!;
-        int pid = ring.WriterProcessId;
-        var ringReport = new RingReport(ring.Capacity, ring.MaxReaders, ring.SlowReaderPolicy.ToString(), ring.SlowReaderTimeout.TotalSeconds,
-            ring.WriterPosition, ring.OldestPosition, ring.IsCompleted);
+        var ringStatus = ring.GetStatus();
+        var ringReport = new RingReport(ringStatus.Capacity, ring.MaxReaders, ring.SlowReaderPolicy.ToString(), ring.SlowReaderTimeout.TotalSeconds,
+            ringStatus.WriterPosition, ringStatus.OldestPosition, ringStatus.IsCompleted);
         RatesReport? ringRates = previous?.Ring is { } was && interval > 0
             ? new RatesReport(interval, (ringReport.WriterPosition - was.WriterPosition) / interval, "bytes")
             : null;
-        return new FileReport(name, file.FilePath, "ring", length, time, new WriterReport(pid, ApiGaps.IsProcessAlive(pid)), null, ringReport, null, ringRates);
+        var ringReaders = ringStatus.Readers.Select(r => Reader(r, previous, interval)).ToList();
+        return new FileReport(name, file.FilePath, "ring", length, time, new WriterReport(ringStatus.WriterProcessId, ringStatus.WriterAlive),
+            null, ringReport, ringReaders, ringRates);
     }
 
-    private static ReaderReport Reader(ReaderStatus reader, long head, FileReport? previous, double interval)
+    private static ReaderReport Reader(ReaderStatus reader, FileReport? previous, double interval)
     {
         bool pins = reader.Pin is >= 0 and < long.MaxValue;
-        var before = previous?.Readers?.FirstOrDefault(r => r.Slot == reader.Slot && r.Pid == reader.ProcessId);
+        var before = previous?.Readers.FirstOrDefault(r => r.Slot == reader.Slot && r.Pid == reader.ProcessId);
         double? lostRate = before is not null && interval > 0 ? (reader.LostCount - before.LostCount) / interval : null;
         return new ReaderReport(
             reader.Slot,
@@ -47,8 +52,8 @@ internal static class Inspector
             reader.IsSnapshot ? "snapshot" : "reader",
             !reader.IsAlive ? "dead" : reader.IsEvicted ? "evicted" : "active",
             pins ? reader.Pin : -1,
-            pins ? Math.Max(0, head - reader.Pin) : 0,
-            ApiGaps.NextPosition(reader),
+            reader.Position,
+            reader.Lag,
             reader.LostCount,
             lostRate);
     }

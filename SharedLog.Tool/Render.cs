@@ -56,7 +56,7 @@ internal static class Render
                 $"{Format.Count(log.RetainedCapacity)} records retained, {log.MaxReaders} reader slots");
             Row("policy", Policy(log.SlowReaderPolicy, log.SlowReaderTimeoutSeconds));
             Row("window", $"sequences {Range(log.FirstSequence, log.NextSequence)} ({Format.Count(log.RecordCount)} records), " +
-                $"segments {Range(log.OldestGeneration, log.HeadGeneration + 1)}");
+                $"segments {Range(log.OldestGeneration, log.HeadGeneration + 1)}" + (log.Completed ? ", [yellow]completed[/]" : ""));
         }
 
         if (report.Ring is { } ring)
@@ -78,10 +78,11 @@ internal static class Render
     private static Table Segments(LogReport log)
     {
         var table = new Table { Border = TableBorder.Simple, Title = new TableTitle("segments (oldest first)") };
-        table.AddColumns("generation", "slot", "state");
+        table.AddColumns("generation", "slot", "sequences", "records", "state");
         foreach (var s in log.Segments)
         {
-            table.AddRow(Format.Count(s.Generation), s.Slot.ToString(CultureInfo.InvariantCulture), s.IsHead ? "head (being written)" : "sealed");
+            table.AddRow(Format.Count(s.Generation), s.Slot.ToString(CultureInfo.InvariantCulture), Range(s.FirstSequence, s.FirstSequence + s.Count),
+                Format.Count(s.Count), s.IsHead ? "head (being written)" : "sealed");
         }
 
         return table;
@@ -89,25 +90,14 @@ internal static class Render
 
     private static IRenderable Readers(FileReport report)
     {
-        if (report.Readers is null)
-        {
-            return new Markup("[grey]readers: the public API does not describe a ring's reader table yet[/]");
-        }
-
         if (report.Readers.Count == 0)
         {
             return new Markup("[bold]readers[/] none");
         }
 
-        bool next = report.Readers.Any(r => r.NextPosition is not null);
         bool rates = report.Readers.Any(r => r.LostPerSecond is not null);
         var table = new Table { Border = TableBorder.Simple, Title = new TableTitle("readers") };
-        table.AddColumns("slot", "pid", "alive", "kind", "state", "pin", "behind", "lost");
-        if (next)
-        {
-            table.AddColumn("next");
-        }
-
+        table.AddColumns("slot", "pid", "alive", "kind", "state", "pin", "position", "lag", "lost");
         if (rates)
         {
             table.AddColumn("lost/s");
@@ -123,14 +113,10 @@ internal static class Render
                 r.Kind,
                 r.State == "active" ? r.State : $"[yellow]{r.State}[/]",
                 r.Pin >= 0 ? Format.Count(r.Pin) : "-",
-                Format.Count(r.Behind),
+                Format.Count(r.Position),
+                Format.Count(r.Lag),
                 Format.Count(r.LostCount),
             };
-            if (next)
-            {
-                cells.Add(r.NextPosition is { } position ? Format.Count(position) : "-");
-            }
-
             if (rates)
             {
                 cells.Add(r.LostPerSecond is { } rate ? Format.Rate(rate) : "-");
@@ -140,8 +126,8 @@ internal static class Render
         }
 
         table.Caption = new TableTitle(report.Kind == "log"
-            ? "pin: the oldest segment generation the reader may still read; behind: segments between it and the head"
-            : "pin: the oldest byte position the reader may still read; behind: bytes between it and the writer");
+            ? "pin: the oldest segment generation it may still read; position: its next sequence (a snapshot: its first); lag: records behind the writer"
+            : "pin and position: the byte it reads next; lag: bytes behind the writer");
         return table;
     }
 

@@ -14,7 +14,7 @@ namespace SharedLog.Tool;
 /// <param name="Writer">The writer lease.</param>
 /// <param name="Log">The log's options and window (logs only).</param>
 /// <param name="Ring">The ring's options and positions (rings only).</param>
-/// <param name="Readers">The occupied reader slots; null when the public API cannot tell (rings).</param>
+/// <param name="Readers">The occupied reader slots.</param>
 /// <param name="Rates">Per-second rates since the previous report (with <c>--watch</c>).</param>
 internal sealed record FileReport(
     string Name,
@@ -25,13 +25,16 @@ internal sealed record FileReport(
     WriterReport Writer,
     LogReport? Log,
     RingReport? Ring,
-    IReadOnlyList<ReaderReport>? Readers,
+    IReadOnlyList<ReaderReport> Readers,
     RatesReport? Rates);
 
 /// <summary>The writer lease: the owner's pid (0 for none) and whether it lives.</summary>
 internal sealed record WriterReport(int Pid, bool Alive);
 
-/// <summary>A log's options and retained window. The window holds sequences <c>[FirstSequence, NextSequence)</c>.</summary>
+/// <summary>
+/// A log's options and retained window. The window holds sequences <c>[FirstSequence, NextSequence)</c>;
+/// <paramref name="Completed"/> says the writer ended the log there.
+/// </summary>
 internal sealed record LogReport(
     int SegmentCapacity,
     int SegmentBytes,
@@ -45,10 +48,14 @@ internal sealed record LogReport(
     long RecordCount,
     long OldestGeneration,
     long HeadGeneration,
+    bool Completed,
     IReadOnlyList<SegmentReport> Segments);
 
-/// <summary>One retained segment: its generation, the slot holding it, and whether the writer is filling it.</summary>
-internal sealed record SegmentReport(long Generation, int Slot, bool IsHead);
+/// <summary>
+/// One retained segment: its generation, the slot holding it (generation mod slot count), its records
+/// <c>[FirstSequence, FirstSequence + Count)</c>, and whether the writer is filling it.
+/// </summary>
+internal sealed record SegmentReport(long Generation, int Slot, long FirstSequence, int Count, bool IsHead);
 
 /// <summary>A ring's options and positions. Intact bytes are <c>[OldestPosition, WriterPosition)</c>.</summary>
 internal sealed record RingReport(
@@ -62,8 +69,9 @@ internal sealed record RingReport(
 
 /// <summary>
 /// One occupied reader slot. <paramref name="Pin"/> is the oldest generation (log) or byte position (ring) it may
-/// still read; <paramref name="Behind"/> is how far that is behind the head (segments) or the writer (bytes).
-/// <paramref name="NextPosition"/> is null while the public API does not expose it.
+/// still read. <paramref name="Position"/> is where it reads: a log reader's next sequence (published every 64
+/// records, at each segment and when it catches up or waits), a snapshot's first sequence, a ring reader's byte
+/// position; <paramref name="Lag"/> is how far that is behind the writer, in records (log) or bytes (ring).
 /// </summary>
 internal sealed record ReaderReport(
     int Slot,
@@ -72,8 +80,8 @@ internal sealed record ReaderReport(
     string Kind,
     string State,
     long Pin,
-    long Behind,
-    long? NextPosition,
+    long Position,
+    long Lag,
     long LostCount,
     double? LostPerSecond);
 

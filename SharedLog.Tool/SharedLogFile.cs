@@ -3,9 +3,11 @@ namespace SharedLog.Tool;
 /// <summary>An opened SharedLog file: a segmented log or a byte ring. Opening one takes no reader slot.</summary>
 internal sealed class SharedLogFile : IDisposable
 {
-    public SharedLogFile(SegmentedLog log) => Log = log;
-
-    public SharedLogFile(ByteRing ring) => Ring = ring;
+    private SharedLogFile(SegmentedLog? log, ByteRing? ring)
+    {
+        Log = log;
+        Ring = ring;
+    }
 
     /// <summary>The log, when the file is one.</summary>
     public SegmentedLog? Log { get; }
@@ -18,6 +20,16 @@ internal sealed class SharedLogFile : IDisposable
 
     /// <summary>The backing file's path.</summary>
     public string FilePath => Log?.FilePath ?? Ring!.FilePath;
+
+    /// <summary>Opens the file as the kind its header names (read first, without mapping it).</summary>
+    /// <exception cref="ArgumentException">The name is not a valid SharedLog name.</exception>
+    /// <exception cref="SharedLogException">The file does not exist, cannot be opened, or is not a SharedLog file.</exception>
+    public static SharedLogFile Open(string name, string? directory)
+        => SharedLogFiles.Probe(name, directory).Kind switch
+        {
+            SharedLogFileKind.Log => new SharedLogFile(SegmentedLog.Open(name, directory), null),
+            _ => new SharedLogFile(null, ByteRing.Open(name, directory)),
+        };
 
     public void Dispose()
     {

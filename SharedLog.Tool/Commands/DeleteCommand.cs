@@ -19,7 +19,7 @@ internal static class DeleteCommand
     {
         string kind;
         string path;
-        using (var file = ApiGaps.Open(name, directory))
+        using (var file = SharedLogFile.Open(name, directory))
         {
             var report = Inspector.Describe(file);
             (kind, path) = (file.Kind, file.FilePath);

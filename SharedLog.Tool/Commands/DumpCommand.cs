@@ -23,7 +23,7 @@ internal static class DumpCommand
 
     private static int Run(string name, string? directory, PayloadFormat format, int maxBytes)
     {
-        using var file = ApiGaps.Open(name, directory);
+        using var file = SharedLogFile.Open(name, directory);
         Console.Out.Write(file.Log is { } log ? DumpLog(log, format, maxBytes) : DumpRing(file.Ring!));
         return Cli.Ok;
     }

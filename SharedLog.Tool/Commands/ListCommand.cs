@@ -18,7 +18,7 @@ internal static class ListCommand
 
     private static int Run(string? directory, bool json)
     {
-        string where = directory ?? ApiGaps.DefaultDirectory;
+        string where = directory ?? SharedLogFiles.DefaultDirectory;
         if (!Directory.Exists(where))
         {
             throw new SharedLogException($"The directory '{where}' does not exist.");
@@ -53,26 +53,26 @@ internal static class ListCommand
     private static ListEntry? Describe(string path, string? directory)
     {
         string name = Path.GetFileName(path);
-        if (name.StartsWith('.'))
+        if (!SharedLogFiles.IsValidName(name))
         {
-            return null; // a file being created, or not ours: SharedLog names never start with '.'
+            return null; // not ours, or a file being created (its temporary name starts with '.')
         }
 
         long length = new FileInfo(path).Length;
         try
         {
-            using var file = ApiGaps.Open(name, directory);
+            using var file = SharedLogFile.Open(name, directory);
             var report = Inspector.Describe(file);
             return new ListEntry(name, file.Kind, length, report.Writer.Pid, report.Writer.Alive,
-                report.Readers?.Count, report.Readers?.Count(r => !r.Alive), null);
+                report.Readers.Count, report.Readers.Count(r => !r.Alive), null);
         }
         catch (SharedLogFormatException)
         {
             return null;
         }
-        catch (ArgumentException)
+        catch (SharedLogException) when (!File.Exists(path))
         {
-            return null; // not a valid SharedLog name
+            return null; // deleted since the directory was read
         }
         catch (SharedLogException e) when (e.InnerException is UnauthorizedAccessException)
         {

@@ -34,10 +34,14 @@ internal static class TailCommand
         return command;
     }
 
+    /// <summary>
+    /// Follows until <paramref name="count"/> records are printed, the writer completes the stream (exit 0), or the
+    /// writer dies or the file is replaced once everything was read (the library's exception: exit 1 with its message).
+    /// </summary>
     private static int Run(string name, string? directory, string from, long count, PayloadFormat format, int maxBytes)
     {
         var cancel = Cli.CancelOnCtrlC();
-        using var file = ApiGaps.Open(name, directory);
+        using var file = SharedLogFile.Open(name, directory);
         return file.Log is { } log
             ? TailLog(log, from, count, format, maxBytes, cancel)
             : TailRing(file.Ring!, from, count, format, maxBytes, cancel);
@@ -51,10 +55,12 @@ internal static class TailCommand
             "latest" => -1,
             _ => long.Parse(from, CultureInfo.InvariantCulture),
         };
-        using var reader = start < 0 ? log.CreateReader(ReadFrom.Latest) : ApiGaps.CreateReaderFrom(log, start);
-        if (start > 0 && reader.NextSequence > start)
+
+        // A sequence beyond the next one starts the reader at the next one; records before it are skipped below.
+        using var reader = start < 0 ? log.CreateReader(ReadFrom.Latest) : log.CreateReader(Math.Min(start, log.GetStatus().NextSequence));
+        if (reader.LostCount > 0)
         {
-            Console.Error.WriteLine($"tail: sequence {start:N0} is no longer retained; starting at {reader.NextSequence:N0}");
+            Console.Error.WriteLine($"tail: sequences {Format.Range(start, reader.NextSequence)} are no longer retained: {reader.LostCount:N0} records lost; starting at {reader.NextSequence:N0}");
         }
 
         var output = Console.Out;
@@ -64,12 +70,14 @@ internal static class TailCommand
         {
             if (!reader.TryRead(out var record))
             {
-                if (!reader.Wait(s_poll, cancel) && WriterGone(log, reader, out string? why))
+                if (reader.IsCompleted)
                 {
-                    Console.Error.WriteLine($"tail: {why}");
+                    Console.Error.WriteLine("tail: the writer completed the log and every record was read");
                     break;
                 }
 
+                // Throws WriterDiedException or FileReplacedException once every committed record was read: exit 1 with its message.
+                reader.Wait(s_poll, cancel);
                 continue;
             }
 
@@ -98,20 +106,6 @@ internal static class TailCommand
         return Cli.Ok;
     }
 
-    /// <summary>True when the reader is caught up and the writer's lease names a dead process: nothing more will come.</summary>
-    private static bool WriterGone(SegmentedLog log, LogReader reader, out string? why)
-    {
-        var status = log.GetStatus();
-        if (status.WriterProcessId != 0 && !status.WriterAlive && reader.NextSequence >= status.NextSequence)
-        {
-            why = $"the writer (pid {status.WriterProcessId}) is dead and every record was read";
-            return true;
-        }
-
-        why = null;
-        return false;
-    }
-
     private static int TailRing(ByteRing ring, string from, long count, PayloadFormat format, int maxBytes, CancellationToken cancel)
     {
         using var reader = ring.CreateReader(from == "oldest" ? ReadFrom.Oldest : ReadFrom.Latest);
@@ -135,13 +129,7 @@ internal static class TailCommand
                     break;
                 }
 
-                int pid = ring.WriterProcessId;
-                if (pid != 0 && !ApiGaps.IsProcessAlive(pid) && reader.Position >= ring.WriterPosition)
-                {
-                    Console.Error.WriteLine($"tail: the writer (pid {pid}) is dead and every byte was read");
-                    break;
-                }
-
+                // Throws WriterDiedException or FileReplacedException once every byte was read: exit 1 with its message.
                 reader.Wait(s_poll, cancel);
                 continue;
             }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SharedLog.Layout;
 using SharedLog.Memory;
 
@@ -79,33 +80,10 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
     {
         byte* b = region.Base;
         string path = region.FilePath;
-        if (*(ulong*)(b + FileLayout.MagicOffset) != FileLayout.Magic)
-        {
-            throw new SharedLogFormatException($"'{path}' is not a SharedLog file (wrong magic number). Check the name, or delete the file and create it again.");
-        }
-
-        int version = *(int*)(b + FileLayout.VersionOffset);
-        if (version != FileLayout.CurrentVersion)
-        {
-            throw new SharedLogFormatException(
-                $"'{path}' has layout version {version}; this library reads version {FileLayout.CurrentVersion}. Use the same SharedLog version in every process, or recreate the file.");
-        }
-
-        if (*(ulong*)(b + FileLayout.ChecksumOffset) != Checksum(b))
-        {
-            throw new SharedLogFormatException($"'{path}' has a corrupt header (checksum mismatch). Delete it and create it again.");
-        }
-
-        int kind = *(int*)(b + FileLayout.KindOffset);
+        int kind = ReadIdentity(new ReadOnlySpan<byte>(b, FileLayout.LineLength), path);
         if (kind != expectedKind)
         {
-            string actual = kind switch
-            {
-                FileLayout.KindLog => "a segmented log",
-                FileLayout.KindRing => "a byte ring",
-                _ => $"of unknown kind {kind}",
-            };
-            throw new SharedLogFormatException($"'{path}' is {actual}, not a {expectedName}. Open it with the matching type.");
+            throw new SharedLogFormatException($"'{path}' is {KindName(kind)}, not a {expectedName}. Open it with the matching type.");
         }
 
         var check = ParameterCheck.ForFile(path);
@@ -129,17 +107,80 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
         return new FileHeader(kind, maxReaders, (SlowReaderPolicy)policy, timeoutMs, dataOffset, fileLength, ReadFileId(b));
     }
 
+    /// <summary>
+    /// Reads the kind and length of the file at <paramref name="path"/> from its header with a plain read (no mapping),
+    /// after the same identity checks as <see cref="Read"/>: magic, version, checksum, a known kind, and a length that
+    /// matches the header's.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file does not exist or cannot be read.</exception>
+    /// <exception cref="SharedLogFormatException">The file is not a SharedLog file of a known kind and layout.</exception>
+    public static (int Kind, long Length) Probe(string path)
+    {
+        Span<byte> line = stackalloc byte[FileLayout.LineLength];
+        long length = FileStore.ReadHeader(path, line, FileLayout.HeaderLength);
+        int kind = ReadIdentity(line, path);
+        if (kind is not (FileLayout.KindLog or FileLayout.KindRing))
+        {
+            throw new SharedLogFormatException($"'{path}' is a SharedLog file {KindName(kind)}, which this library does not know.");
+        }
+
+        long fileLength = MemoryMarshal.Read<long>(line[FileLayout.FileLengthOffset..]);
+        if (length != fileLength)
+        {
+            throw new SharedLogFormatException(
+                $"'{path}' is {length} bytes long but its header describes {fileLength} bytes: it was truncated or extended. Delete it and create it again.");
+        }
+
+        return (kind, length);
+    }
+
     /// <summary>FNV-1a over the identity line.</summary>
-    public static unsafe ulong Checksum(byte* header)
+    public static unsafe ulong Checksum(byte* header) => Checksum(new ReadOnlySpan<byte>(header, FileLayout.ChecksummedLength));
+
+    /// <summary>FNV-1a over the identity line.</summary>
+    public static ulong Checksum(ReadOnlySpan<byte> header)
     {
         ulong hash = 14695981039346656037UL;
-        for (int i = 0; i < FileLayout.ChecksummedLength; i++)
+        foreach (byte b in header[..FileLayout.ChecksummedLength])
         {
-            hash = (hash ^ header[i]) * 1099511628211UL;
+            hash = (hash ^ b) * 1099511628211UL;
         }
 
         return hash;
     }
+
+    /// <summary>
+    /// Checks magic, version and checksum of an identity line, in that order, so the first problem named is the most
+    /// basic one, and returns the kind it names.
+    /// </summary>
+    private static int ReadIdentity(ReadOnlySpan<byte> line, string path)
+    {
+        if (MemoryMarshal.Read<ulong>(line[FileLayout.MagicOffset..]) != FileLayout.Magic)
+        {
+            throw new SharedLogFormatException($"'{path}' is not a SharedLog file (wrong magic number). Check the name, or delete the file and create it again.");
+        }
+
+        int version = MemoryMarshal.Read<int>(line[FileLayout.VersionOffset..]);
+        if (version != FileLayout.CurrentVersion)
+        {
+            throw new SharedLogFormatException(
+                $"'{path}' has layout version {version}; this library reads version {FileLayout.CurrentVersion}. Use the same SharedLog version in every process, or recreate the file.");
+        }
+
+        if (MemoryMarshal.Read<ulong>(line[FileLayout.ChecksumOffset..]) != Checksum(line))
+        {
+            throw new SharedLogFormatException($"'{path}' has a corrupt header (checksum mismatch). Delete it and create it again.");
+        }
+
+        return MemoryMarshal.Read<int>(line[FileLayout.KindOffset..]);
+    }
+
+    private static string KindName(int kind) => kind switch
+    {
+        FileLayout.KindLog => "a segmented log",
+        FileLayout.KindRing => "a byte ring",
+        _ => $"of unknown kind {kind}",
+    };
 
     private static void CheckCommon(ParameterCheck check, int maxReaders, int policy)
     {

@@ -28,23 +28,9 @@ internal static class FileStore
     public static string ResolvePath(string name, string? directory)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (name.Length is 0 or > 200)
+        if (NameError(name) is { } error)
         {
-            throw new ArgumentException($"The name must be 1 to 200 characters long; got {name.Length}.", nameof(name));
-        }
-
-        if (name[0] == '.')
-        {
-            throw new ArgumentException($"The name '{name}' must not start with '.'.", nameof(name));
-        }
-
-        foreach (char c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-            {
-                throw new ArgumentException(
-                    $"The name '{name}' may contain only ASCII letters, digits, '.', '_' and '-'; '{c}' is not allowed.", nameof(name));
-            }
+            throw new ArgumentException(error, nameof(name));
         }
 
         if (directory is not null && directory.Length == 0)
@@ -53,6 +39,78 @@ internal static class FileStore
         }
 
         return Path.Combine(directory ?? DefaultDirectory, name);
+    }
+
+    /// <summary>Why <paramref name="name"/> is not a valid structure name, or null when it is one.</summary>
+    public static string? NameError(string name)
+    {
+        if (name.Length is 0 or > 200)
+        {
+            return $"The name must be 1 to 200 characters long; got {name.Length}.";
+        }
+
+        if (name[0] == '.')
+        {
+            return $"The name '{name}' must not start with '.'.";
+        }
+
+        foreach (char c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return $"The name '{name}' may contain only ASCII letters, digits, '.', '_' and '-'; '{c}' is not allowed.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the first bytes of an existing file into <paramref name="header"/> with a plain read (no mapping, read
+    /// only) and returns the file's length; the errors are those of <see cref="Open"/>.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file does not exist or cannot be read.</exception>
+    /// <exception cref="SharedLogFormatException">The file is not a regular file, or shorter than <paramref name="minimumLength"/>.</exception>
+    public static long ReadHeader(string path, Span<byte> header, int minimumLength)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            if (!stream.CanSeek)
+            {
+                throw new SharedLogFormatException($"'{path}' is not a regular file, so it is not a SharedLog file.");
+            }
+
+            long length = stream.Length;
+            if (length < minimumLength)
+            {
+                throw new SharedLogFormatException(
+                    $"'{path}' is {length} bytes long, shorter than a SharedLog header ({minimumLength} bytes): it is truncated or not a SharedLog file.");
+            }
+
+            stream.ReadExactly(header);
+            return length;
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new SharedLogException($"'{path}' does not exist. Check the name and directory, or Create it first.", e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new SharedLogException($"The directory of '{path}' does not exist. Check the directory.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SharedLogException($"'{path}' cannot be opened for reading: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new SharedLogFormatException($"'{path}' shrank while its header was read: it is being truncated or is not a SharedLog file.", e);
+        }
+        catch (IOException e)
+        {
+            throw new SharedLogException($"'{path}' cannot be read: {e.Message}", e);
+        }
     }
 
     /// <summary>Creates, sizes, initialises and then atomically publishes a new file.</summary>

@@ -257,7 +257,26 @@ internal readonly unsafe struct ReaderTable
             OwnerBlock.PidOf(word) == 0 ? Liveness.Dead : OwnerBlock.CheckOwner(slot, word),
             Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.PositionOffset)));
     }
+
+    /// <summary>
+    /// The counters of slot <paramref name="index"/>, for metrics: acquire loads only, no liveness check (so no
+    /// syscall per slot). A pid of 0 means the slot is free.
+    /// </summary>
+    public ReaderSlotCounters ReadCounters(int index)
+    {
+        byte* slot = Slot(index);
+        return new ReaderSlotCounters(
+            OwnerBlock.PidOf(OwnerBlock.ReadWord(slot)),
+            *(int*)(slot + ReaderSlotLayout.RoleOffset),
+            Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.PinOffset)),
+            Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.PositionOffset)),
+            Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.LostCountOffset)),
+            Atomic.ReadAcquire((long*)(slot + ReaderSlotLayout.EvictionsOffset)));
+    }
 }
 
 /// <summary>One reader slot as seen at one instant.</summary>
 internal readonly record struct ReaderSlotInfo(int Index, int Pid, int State, int Role, long Pin, long LostCount, Liveness Liveness, long Position);
+
+/// <summary>One reader slot's counters at one instant (see <see cref="ReaderTable.ReadCounters"/>).</summary>
+internal readonly record struct ReaderSlotCounters(int Pid, int Role, long Pin, long Position, long LostCount, long Evictions);

@@ -24,6 +24,7 @@ public sealed class SegmentedLog : IDisposable
     {
         _log = log;
         _deleteOnDispose = deleteOnDispose;
+        OpenHandles.Opened(this);
     }
 
     /// <summary>The path of the backing file.</summary>
@@ -241,6 +242,7 @@ public sealed class SegmentedLog : IDisposable
         }
 
         _disposed = true;
+        OpenHandles.Closed(this);
         _log.Shared.DataSignal.KickLocalWaiters();
         if (_deleteOnDispose && _log.Shared.IsStillNamed())
         {

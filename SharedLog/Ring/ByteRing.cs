@@ -36,6 +36,7 @@ public sealed class ByteRing : IDisposable
     {
         _ring = ring;
         _deleteOnDispose = deleteOnDispose;
+        OpenHandles.Opened(this);
     }
 
     /// <summary>The path of the backing file.</summary>
@@ -244,6 +245,7 @@ public sealed class ByteRing : IDisposable
         }
 
         _disposed = true;
+        OpenHandles.Closed(this);
 
         // Waits of this handle's readers end: their probes see the handle disposed.
         _ring.DataSignal.KickLocalWaiters();
