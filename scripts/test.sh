@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+bash scripts/model.sh
 dotnet build SharedLog.sln -c Release -nologo -v quiet
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
