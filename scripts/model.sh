@@ -76,6 +76,7 @@ check ring-evict-fixed-crash       pass  ring.pml "-DFIXED=1 -DBLOCK=0 -DCRASH=1
 
 # The segmented log (model/log.pml).
 check log-block                    pass  log.pml  "-DBLOCK=1 -DCRASH=0" "-DCOLLAPSE" "-w24"
+check log-evict                    pass  log.pml  "-DBLOCK=0 -DCRASH=0" "-DCOLLAPSE" "-w24"
 
 # The need-wakeup handshake (model/signal.pml): data signal (1 notifier, 2 waiters), space signal (2, 1).
 check signal-data                  pass  signal.pml "-DNOTIFIERS=1 -DWAITERS=2" "" ""
