@@ -27,6 +27,9 @@
  *            max(desired, Tail Intent) but reads from below that pin.          [expected: assertion violated]
  *   FIXED=1  the proposed fix: after Join the reader resumes at its pin.      [expected: no error]
  *   BLOCK=1  SlowReaderPolicy.Block (default); BLOCK=0 SlowReaderPolicy.Evict.
+ *   CRASH=1  the Killer may stop the writer or either reader (default); CRASH=0 no crash.
+ *   MAXOPS   operations of reader 0 (Read, Hold + Validate + Advance, or one Seek); MAXOPS1 Reads of reader 1,
+ *            which joins at the oldest byte; EVICTIONS timeout evictions per writer; NBYTES bytes written.
  *
  * Properties (assertions):
  *   P1 torn:   Read never returns, and Validate never approves, a byte that was overwritten while it was copied or
