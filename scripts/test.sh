@@ -18,6 +18,9 @@ if ! command -v nats-server >/dev/null 2>&1 && [[ ! -x /usr/sbin/nats-server ]];
   fi
 fi
 
+# The SPIN models of the protocols (installs spin with apt-get when missing).
+bash scripts/model.sh
+
 dotnet build SharedLog.sln -c Release -nologo -v quiet
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -1,0 +1,471 @@
+/*
+ * The byte ring's protocol: RingWriter (Reserve, Free, Rescan, RaiseTail, Publish, ProbeSpace), RingReader (the
+ * constructor, Join, Read, Hold + Validate + Advance, Seek, RearmIfEvicted, Skip, Consume) and the ReaderTable
+ * steps they use (Claim, Activate, MinPin, EvictAtOrBelow, TryReap).
+ *
+ * One writer (plus a second writer that takes the lease over once the first is dead), two readers, a ring of
+ * C = 2 bytes, NBYTES bytes written in total, one byte per write. The byte at position p is written as the value p,
+ * so a reader that finds another value at p has read an overwritten byte.
+ *
+ * Memory model. Every shared load and store is one Promela statement, so memory is sequentially consistent. That
+ * is what the code gets where it uses full fences and interlocked operations (Atomic.Exchange, GetAndAdd,
+ * FullFence: lock-prefixed on x64, a full barrier on ARM64). Elsewhere it relies only on release stores and acquire
+ * loads (Atomic.WriteRelease / ReadAcquire). x64 is TSO: every store is a release and every load an acquire, and
+ * the only reordering is a store followed by a load of another location. The model is sound for the code on x64 as
+ * long as every store->load pair that matters is separated by a full fence in the code; those are the two Dekker
+ * handshakes, marked "(full fence)" below: Join Sequence (reader: store pin; GetAndAdd JoinSequence; load Tail
+ * Intent) against Tail Intent (writer: Exchange TailIntent; load JoinSequence), and Tail before data (writer:
+ * Exchange Tail; store data) against the reader's seqlock (load data; LoadFence; load Tail). On ARM64 the
+ * release/acquire pairs must be real stlr/ldar (Volatile.Write/Read) for the same argument to hold; see
+ * docs/model.md.
+ *
+ * Crashes. A Killer process may stop any one process at any step (unless { !alive[me] }); its shared state stays.
+ * The OS sees a stopped process as dead: the writer may reap its reader slot, the second writer may take over.
+ *
+ * Switches (-D on the spin command line):
+ *   FIXED=0  the code as it is: a reader that joins (creation, backward Seek, re-arming after eviction) pins at
+ *            max(desired, Tail Intent) but reads from below that pin.          [expected: assertion violated]
+ *   FIXED=1  the proposed fix: after Join the reader resumes at its pin.      [expected: no error]
+ *   BLOCK=1  SlowReaderPolicy.Block (default); BLOCK=0 SlowReaderPolicy.Evict.
+ *   CRASH=1  the Killer may stop the writer or either reader (default); CRASH=0 no crash.
+ *   MAXOPS   operations of reader 0 (Read, Hold + Validate + Advance, or one Seek); MAXOPS1 Reads of reader 1,
+ *            which joins at the oldest byte; EVICTIONS timeout evictions per writer; NBYTES bytes written.
+ *
+ * Properties (assertions):
+ *   P1 torn:   Read never returns, and Validate never approves, a byte that was overwritten while it was copied or
+ *              held (seqlock validation).
+ *   P2 block:  under Block, the writer never overwrites a byte that a live reader, not evicted, holds (Hold) -
+ *              checked at the writer's copy into the ring.
+ *   P3 loss:   under Block, a reader that was never evicted never skips a byte in Read, Hold or Advance.
+ *   P4 exact:  for every reader, bytes delivered + LostBytes = the span of positions it went through.
+ */
+
+#ifndef FIXED
+#define FIXED 0
+#endif
+#ifndef BLOCK
+#define BLOCK 1
+#endif
+#ifndef NBYTES
+#define NBYTES 3
+#endif
+#ifndef MAXOPS
+#define MAXOPS 2
+#endif
+#ifndef MAXOPS1
+#define MAXOPS1 1
+#endif
+#ifndef CRASH
+#define CRASH 1
+#endif
+#ifndef EVICTIONS
+#define EVICTIONS 1
+#endif
+
+#define C       2
+#define NR      2
+#define NOPIN   99          /* ReaderSlotLayout.NoPin */
+#define IDLE    0           /* ReaderSlotLayout.StateIdle */
+#define ACTIVE  1           /* ReaderSlotLayout.StateActive */
+#define EVICTED 2           /* ReaderSlotLayout.StateEvicted */
+#define W0      2           /* alive[] index of the first writer */
+#define W1      3           /* alive[] index of the writer that takes over */
+
+#define MAX(a, b) ((a) > (b) -> (a) : (b))
+#define MIN(a, b) ((a) < (b) -> (a) : (b))
+
+/* RingLayout hot counters */
+short WP;                   /* Writer Position */
+short Tail;                 /* Tail Position */
+short Intent;               /* Tail Intent */
+byte JoinSeq;               /* Join Sequence */
+short data[C];              /* the ring's bytes: data[p & (C-1)] = p once position p is written */
+
+/* ReaderSlotLayout, one per reader */
+short pin[NR];
+byte state[NR];
+bool owned[NR];             /* owner word's pid != 0 */
+
+bool alive[4];
+
+/* ghosts (not in the file) */
+short hFrom[NR];            /* what reader r holds in place (Hold) */
+short hLen[NR];
+bool evictedEver[NR];
+
+/* ---------------------------------------------------------------- writer */
+/*
+ * Granularity: each atomic block holds exactly one access to shared memory (a load, a store, a CAS or an
+ * interlocked add) together with the process's own bookkeeping around it, which no other process can see. Scratch
+ * locals are reset when a step ends, so equal shared states are recognised as equal.
+ */
+
+/* RingWriter.FreeFrom */
+#define FREE_FROM(mp) \
+  ((mp) == NOPIN -> C : ((pos - (mp)) <= 0 -> C : ((pos - (mp)) >= C -> 0 : C - (pos - (mp)))))
+
+/*
+ * RingWriter.Rescan (its lease check is lease.pml) + ReaderTable.MinPin(reap). MinPin loads a slot's owner word,
+ * state and pin one after another; here the three loads of one slot are one step. That loses no behaviour: while
+ * the writer scans, only the slot's owner writes its state and pin, it stores the pin before it sets the state
+ * Active (ReaderTable.Activate), and it never sets any state but Active, so whatever state/pin pair two loads can
+ * see, one load at the instant of the second also sees. Slots are read one at a time, so a reader can join between
+ * the writer's reads of two slots.
+ */
+inline Rescan(reap) {
+  atomic { seen = JoinSeq; seenValid = 1; m = NOPIN; i = 0; step = 0 }   /* RingWriter.Rescan: acquire Join Sequence */
+  do
+  :: atomic { step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break } /* RingWriter.Rescan: _minPin */
+  :: atomic { step == 0 && i < NR ->                                    /* ReaderTable.MinPin: owner, state, pin */
+       if
+       :: owned[i] && state[i] == ACTIVE && pin[i] < m -> p = pin[i]; step = 1
+       :: else -> i++
+       fi }
+  :: atomic { step == 1 ->                                              /* OwnerBlock.TryReap: CAS owner word if dead */
+       if :: reap && owned[i] && !alive[i] -> owned[i] = 0 :: else -> m = p fi;
+       step = 0; p = 0; i++ }
+  od
+}
+
+/* ReaderTable.EvictAtOrBelow(limit): owner word and pin (one step, as in Rescan), then the CAS of the state */
+inline EvictAtOrBelow(limit) {
+  atomic { i = 0; step = 0 }
+  do
+  :: atomic { step == 0 && i >= NR -> i = 0; break }
+  :: atomic { step == 0 && i < NR ->
+       if :: owned[i] && pin[i] <= limit -> step = 1 :: else -> i++ fi }
+  :: atomic { step == 1 ->                                              /* CAS state Active -> Evicted */
+       if :: state[i] == ACTIVE -> state[i] = EVICTED; evictedEver[i] = 1 :: else fi;
+       step = 0; i++ }
+  od
+}
+
+proctype Writer(byte me) {
+  short pos, tail, intent, minPin, newTail, p, m, free;
+  short snap0, snap1;
+  byte seen, i, step, evictions;
+  bool seenValid, again;
+
+  /* The lease (lease.pml): the second writer claims only once the first is dead. */
+  if
+  :: me == W1 ->
+end_standby:
+     !alive[W0]
+  :: else
+  fi;
+
+  {
+    /* RingWriter..ctor: resume at the published position (no other writer runs: the lease) */
+    atomic { pos = WP; tail = Tail; intent = Intent; minPin = NOPIN; seenValid = 0 }
+
+    do
+    :: pos >= NBYTES -> break
+    :: else ->
+#if BLOCK
+       /* RingWriter.Reserve -> RingWriter.Free */
+       again = 1;
+       do
+       :: !again -> break
+       :: else ->
+          atomic { again = !seenValid || JoinSeq != seen }          /* Free: acquire Join Sequence */
+          if
+          :: again -> Rescan(0)
+          :: else
+          fi;
+          atomic { free = FREE_FROM(minPin); again = free < 1 && free < C; free = 0 }
+          if
+          :: again -> Rescan(0)                                     /* Free: not enough by the cache: rescan */
+          :: else
+          fi;
+          atomic { again = FREE_FROM(minPin) == 0 }
+          if
+          :: again ->
+             /* RingWriter.ProbeSpace: the wait for space. Rescan, reaping dead owners; if still full, either the
+                SlowReaderTimeout passed (evict the slowest, at most EVICTIONS times in a run) or sleep until a
+                reader moves, drops or changes its pin or dies (the space signal: signal.pml). */
+             Rescan(1);
+             if
+             :: FREE_FROM(minPin) == 0 ->
+                if
+                :: atomic { evictions < EVICTIONS -> evictions++ }
+                   EvictAtOrBelow(minPin);
+                   Rescan(0)
+                :: atomic { snap0 = pin[0] * 8 + state[0] * 2 + owned[0]; snap1 = pin[1] * 8 + state[1] * 2 + owned[1] }
+end_sleep:
+                   atomic { (snap0 != pin[0] * 8 + state[0] * 2 + owned[0] || snap1 != pin[1] * 8 + state[1] * 2 + owned[1]
+                             || owned[0] && !alive[0] || owned[1] && !alive[1]) -> snap0 = 0; snap1 = 0 }
+                fi
+             :: else
+             fi
+          :: else ->
+             /* RingWriter.Reserve: the tail the write needs */
+             atomic { newTail = pos + 1 - C; again = newTail > tail }
+             if
+             :: again ->
+                /* RingWriter.RaiseTail */
+                atomic {
+                  if
+                  :: newTail > intent ->
+                     Intent = newTail;                              /* RaiseTail: Exchange TailIntent (full fence) */
+                     intent = newTail
+                  :: else                                           /* RaiseTail: FullFence */
+                  fi }
+                atomic { again = JoinSeq != seen }                  /* RaiseTail: acquire Join Sequence (Dekker) */
+                if
+                :: again -> Rescan(0)
+                :: else
+                fi;
+                atomic { again = minPin < newTail }                 /* RaiseTail false: Reserve retries */
+                if
+                :: !again ->
+                   atomic { Tail = newTail; tail = newTail; newTail = 0 } /* RaiseTail: Exchange TailPosition (full fence) */
+                :: else -> newTail = 0
+                fi
+             :: else -> newTail = 0
+             fi
+          fi
+       od;
+#else
+       atomic {
+         newTail = pos + 1 - C;
+         if
+         :: newTail > intent -> Intent = newTail; intent = newTail  /* RaiseTail: release TailIntent (Evict) */
+         :: else
+         fi }
+       atomic {
+         if
+         :: newTail > tail -> Tail = newTail; tail = newTail        /* RaiseTail: Exchange TailPosition (full fence) */
+         :: else
+         fi;
+         newTail = 0 }
+#endif
+       /* RingFile.CopyIn, with the P2 monitor */
+       atomic {
+#if BLOCK
+         assert(!(alive[0] && state[0] != EVICTED && hLen[0] > 0 && hFrom[0] <= pos - C && pos - C < hFrom[0] + hLen[0]));
+         assert(!(alive[1] && state[1] != EVICTED && hLen[1] > 0 && hFrom[1] <= pos - C && pos - C < hFrom[1] + hLen[1]));
+#endif
+         data[pos % C] = pos }
+
+       /* RingWriter.Publish: release Writer Position (the Notify that follows: signal.pml) */
+       atomic { pos++; WP = pos }
+    od
+  } unless { !alive[me] }
+}
+
+/* ---------------------------------------------------------------- readers */
+
+/* RingReader.Consume */
+inline Consume(n) {
+  atomic {
+    pos = pos + n;
+    delivered = delivered + n;
+    if
+    :: pos > mypin -> mypin = pos; pin[r] = pos                     /* RingReader.Consume: release pin */
+    :: else
+    fi }
+}
+
+/* RingReader.Skip(to); inSeek marks the gap a fixed Seek lands over */
+inline Skip(to) {
+  atomic {
+    if
+    :: to > pos ->
+       assert(!BLOCK || evictedEver[r] || inSeek);                  /* P3 */
+       lost = lost + to - pos;
+       pos = to;
+       if
+       :: pos > mypin -> mypin = pos; pin[r] = pos                  /* RingReader.Skip: release pin */
+       :: else
+       fi
+    :: else
+    fi }
+}
+
+/* RingReader.Join(desired) */
+inline Join(desired) {
+  do
+  :: atomic { p = MAX(desired, Intent) }                            /* RingReader.Join: acquire Tail Intent */
+     pin[r] = p;                                                    /* RingReader.Join: release pin */
+     state[r] = ACTIVE;                                             /* ReaderTable.Activate: acquire, release state; FullFence */
+     JoinSeq++;                                                     /* RingReader.Join: GetAndAdd JoinSequence (full fence) */
+     atomic {
+       if
+       :: Intent <= p -> mypin = p; p = 0; break                    /* RingReader.Join: acquire Tail Intent again */
+       :: else
+       fi }
+  od
+}
+
+/* RingReader.RearmIfEvicted (its slot-ownership check needs the heartbeat fallback: lease.pml) */
+inline RearmIfEvicted() {
+  atomic { t = (state[r] == EVICTED) }                              /* ReaderTable.IsEvicted: acquire state */
+  if
+  :: t ->
+     t = 0;
+     Join(pos);
+#if FIXED
+     Skip(mypin)                                                    /* FIX: resume at the pin; the gap counts as lost */
+#else
+     skip
+#endif
+  :: else
+  fi
+}
+
+/* The caller reads cnt bytes from pos, one load per byte; bad when one was overwritten */
+inline CopyOut() {
+  k = 0;
+  do
+  :: atomic { k < cnt -> bad = bad || (data[(pos + k) % C] != pos + k); k++ }
+  :: atomic { k >= cnt -> k = 0; break }
+  od
+}
+
+proctype Reader(byte r; byte maxops; bool every) {
+  short pos, mypin, lost, delivered, base, w, t, start, p, cnt;
+  byte k, ops;
+  bool bad, fromOldest, seeked, inSeek;
+
+  {
+    /* ReaderTable.Claim: CAS owner word, then state idle, pin NoPin (no other process looks at a fresh slot) */
+    atomic { owned[r] = 1; state[r] = IDLE; pin[r] = NOPIN }
+
+    /* RingReader..ctor */
+    atomic { w = WP }                                               /* acquire Writer Position */
+    if
+    :: atomic { fromOldest = 1; start = MAX(0, MAX(w - C, Tail)); w = 0 }   /* acquire Tail */
+    :: every -> atomic { fromOldest = 0; start = w; w = 0 }
+    fi;
+    Join(start);
+#if FIXED
+    atomic { pos = mypin; base = pos; start = 0 }                   /* FIX: start at the pin, never below it */
+#else
+    if
+    :: fromOldest -> atomic { pos = MAX(start, Tail); base = pos; start = 0 }  /* ctor: acquire Tail again */
+    :: else -> atomic { pos = start; base = pos; start = 0 }
+    fi;
+#endif
+    fromOldest = 0;
+
+    do
+    :: ops >= maxops -> break
+    :: else ->
+       ops++;
+       if
+       :: /* RingReader.Read(destination of 1 or 2 bytes) */
+          hLen[r] = 0;
+          RearmIfEvicted();
+          do
+          :: atomic { w = WP }                                      /* Read: acquire Writer Position */
+             atomic { t = Tail }                                    /* Read: acquire Tail */
+             if
+             :: t > pos -> Skip(t); t = 0                           /* lapped: skip to Tail, again */
+             :: else ->
+                t = 0;
+                if
+                :: w - pos <= 0 -> w = 0; break                    /* nothing available: returns 0 */
+                :: else ->
+                   if
+                   :: cnt = 1
+                   :: cnt = MIN(w - pos, C)
+                   fi;
+                   w = 0;
+                   CopyOut();                                       /* RingFile.CopyOut */
+                   atomic { t = Tail }                              /* Read -> IsIntact: LoadFence; acquire Tail */
+                   if
+                   :: t > pos -> atomic { t = Tail }; Skip(t); t = 0; cnt = 0; bad = 0   /* torn: skip to Tail, again */
+                   :: else ->
+                      t = 0;
+                      assert(!bad);                                 /* P1 */
+                      Consume(cnt);
+                      cnt = 0;
+                      break
+                   fi
+                fi
+             fi
+          od
+
+       :: every -> /* RingReader.GetReadSpans (Hold); the caller uses the bytes; Advance (Validate first) */
+          RearmIfEvicted();
+          atomic { w = WP }                                         /* Hold: acquire Writer Position */
+          atomic { t = Tail }                                       /* Hold: acquire Tail */
+          if
+          :: t > pos -> Skip(t)
+          :: else
+          fi;
+          atomic { t = 0; cnt = MAX(0, MIN(w - pos, C)); w = 0; hFrom[r] = pos; hLen[r] = cnt }
+          CopyOut();                                                /* the caller reads the spans in place */
+          if
+          :: cnt > 0 ->
+             atomic { t = Tail }                                    /* Validate -> IsIntact(heldPosition): LoadFence; acquire Tail */
+             if
+             :: t <= hFrom[r] ->
+                assert(!bad);                                       /* P1 */
+                hLen[r] = 0;                                        /* the caller is done with the bytes at Advance */
+                Consume(cnt)
+             :: else ->
+                hLen[r] = 0;
+                atomic { t = MAX(pos + cnt, Tail) }                 /* Advance: Skip(max(position + count, Tail)) */
+                Skip(t)
+             fi
+          :: else
+          fi;
+          atomic { hLen[r] = 0; hFrom[r] = 0; t = 0; cnt = 0; bad = 0 }
+
+       :: every && !seeked ->
+          /* RingReader.Seek(position) within [Tail, Writer Position] */
+          seeked = 1;
+          hLen[r] = 0;
+          atomic { w = WP }                                         /* Seek: acquire Writer Position */
+          atomic { t = Tail }                                       /* Seek: acquire Tail (below it: ArgumentOutOfRange) */
+          do
+          :: t < w -> t++
+          :: break
+          od;
+          w = 0;
+          base = base + t - pos;                                    /* the positions gone through restart at the target */
+          if
+          :: t < mypin ->
+             Join(t);                                               /* Seek: backwards, the writer may not know this pin */
+             atomic { pos = t; t = 0 };
+#if FIXED
+             inSeek = 1;
+             Skip(mypin);                                           /* FIX: land at the pin; the gap counts as lost */
+             inSeek = 0
+#else
+             skip
+#endif
+          :: else ->
+             atomic { mypin = t; pin[r] = t; pos = t; t = 0 }        /* Seek: release pin (forwards) */
+          fi
+       fi;
+       assert(delivered + lost == pos - base)                       /* P4 */
+    od
+  } unless { !alive[r] }
+}
+
+/* A crash: one process stops at any step; its shared state stays. */
+proctype Killer() {
+  if
+#if CRASH
+  :: alive[0] = 0
+  :: alive[1] = 0
+  :: alive[W0] = 0
+#endif
+  :: skip
+  fi
+}
+
+init {
+  atomic {
+    pin[0] = NOPIN; pin[1] = NOPIN;
+    data[0] = -1; data[1] = -1;
+    alive[0] = 1; alive[1] = 1; alive[W0] = 1; alive[W1] = 1;
+    run Writer(W0);
+    run Writer(W1);
+    run Reader(0, MAXOPS, 1);                 /* every operation */
+    run Reader(1, MAXOPS1, 0);                /* ReadFrom.Oldest, then Read only */
+    run Killer()
+  }
+}
