@@ -134,6 +134,14 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
         return (kind, length);
     }
 
+    /// <summary>For open-or-create: throws <see cref="ArgumentException"/> naming the first common field the options contradict.</summary>
+    public void ThrowIfContradicts(string kindName, string path, int maxReaders, SlowReaderPolicy policy, TimeSpan slowReaderTimeout)
+    {
+        ParameterCheck.ThrowIfContradicts(kindName, path, "MaxReaders", MaxReaders, maxReaders);
+        ParameterCheck.ThrowIfContradicts(kindName, path, "SlowReaderPolicy", (long)Policy, (long)policy);
+        ParameterCheck.ThrowIfContradicts(kindName, path, "SlowReaderTimeout (ms)", SlowReaderTimeoutMs, (long)slowReaderTimeout.TotalMilliseconds);
+    }
+
     /// <summary>FNV-1a over the identity line.</summary>
     public static unsafe ulong Checksum(byte* header) => Checksum(new ReadOnlySpan<byte>(header, FileLayout.ChecksummedLength));
 

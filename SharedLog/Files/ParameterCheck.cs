@@ -51,4 +51,20 @@ internal readonly struct ParameterCheck
         throw new SharedLogFormatException(
             $"'{_path}' is corrupt: its header's {field} is {value}, but it must be {rule}. Delete it and create it again.");
     }
+
+    /// <summary>
+    /// For open-or-create: throws <see cref="ArgumentException"/> when an existing file's <paramref name="field"/>
+    /// (<paramref name="existing"/>) contradicts what the caller's options ask for (<paramref name="requested"/>).
+    /// </summary>
+    public static void ThrowIfContradicts(string kindName, string path, string field, long existing, long requested)
+    {
+        if (existing != requested)
+        {
+#pragma warning disable CA2208 // The argument at fault is the caller's "options"; the message names the option.
+            throw new ArgumentException(
+                $"The {kindName} '{path}' exists with {field} {existing}, but the options ask for {requested}. Open it without options, pass options that match, or delete it first.",
+                "options");
+#pragma warning restore CA2208
+        }
+    }
 }

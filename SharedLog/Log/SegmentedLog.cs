@@ -257,24 +257,11 @@ public sealed class SegmentedLog : IDisposable
     {
         var wanted = LogParameters.Plan(options);
         var actual = _log.Parameters;
-        var header = _log.Shared.Header;
-        Check("SegmentCapacity", actual.SegmentCapacity, wanted.SegmentCapacity);
-        Check("SegmentBytes", actual.SegmentBytes, wanted.SegmentBytes);
-        Check("RetainedCapacity", actual.RetainedCapacity, wanted.RetainedCapacity);
-        Check("SpareSegments", actual.SpareSegments, wanted.SpareSegments);
-        Check("MaxReaders", header.MaxReaders, options.MaxReaders);
-        Check("SlowReaderPolicy", (long)header.Policy, (long)options.SlowReaderPolicy);
-        Check("SlowReaderTimeout (ms)", header.SlowReaderTimeoutMs, (long)options.SlowReaderTimeout.TotalMilliseconds);
-
-        void Check(string field, long existing, long requested)
-        {
-            if (existing != requested)
-            {
-                throw new ArgumentException(
-                    $"The log '{_log.FilePath}' exists with {field} {existing}, but the options ask for {requested}. Open it without options, pass options that match, or delete it first.",
-                    nameof(options));
-            }
-        }
+        ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "SegmentCapacity", actual.SegmentCapacity, wanted.SegmentCapacity);
+        ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "SegmentBytes", actual.SegmentBytes, wanted.SegmentBytes);
+        ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "RetainedCapacity", actual.RetainedCapacity, wanted.RetainedCapacity);
+        ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "SpareSegments", actual.SpareSegments, wanted.SpareSegments);
+        _log.Shared.Header.ThrowIfContradicts("log", _log.FilePath, options.MaxReaders, options.SlowReaderPolicy, options.SlowReaderTimeout);
     }
 
     /// <summary>The file, after checking that this handle is not disposed.</summary>

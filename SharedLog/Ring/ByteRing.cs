@@ -260,21 +260,8 @@ public sealed class ByteRing : IDisposable
     /// <summary>Throws <see cref="ArgumentException"/> naming the first parameter of the file that <paramref name="options"/> contradict.</summary>
     private void CheckMatches(ByteRingOptions options)
     {
-        var header = _ring.Shared.Header;
-        Check("Capacity", _ring.Capacity, options.Capacity);
-        Check("MaxReaders", header.MaxReaders, options.MaxReaders);
-        Check("SlowReaderPolicy", (long)header.Policy, (long)options.SlowReaderPolicy);
-        Check("SlowReaderTimeout (ms)", header.SlowReaderTimeoutMs, (long)options.SlowReaderTimeout.TotalMilliseconds);
-
-        void Check(string field, long existing, long requested)
-        {
-            if (existing != requested)
-            {
-                throw new ArgumentException(
-                    $"The ring '{_ring.FilePath}' exists with {field} {existing}, but the options ask for {requested}. Open it without options, pass options that match, or delete it first.",
-                    nameof(options));
-            }
-        }
+        ParameterCheck.ThrowIfContradicts("ring", _ring.FilePath, "Capacity", _ring.Capacity, options.Capacity);
+        _ring.Shared.Header.ThrowIfContradicts("ring", _ring.FilePath, options.MaxReaders, options.SlowReaderPolicy, options.SlowReaderTimeout);
     }
 
     /// <summary>The file, after checking that this handle is not disposed.</summary>
