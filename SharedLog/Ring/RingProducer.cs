@@ -338,7 +338,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             }
 
             long newTail = _position + length - _capacity;
-            if (newTail <= _tail || RaiseTail(TailTarget(newTail)))
+            if (newTail <= _tail || RaiseTail(newTail))
             {
                 return length;
             }
@@ -346,24 +346,6 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
 
         // Readers keep joining below the intended tail; report no space and let the caller wait.
         return 0;
-    }
-
-    /// <summary>
-    /// How far to raise the tail when <paramref name="needed"/> is the least: a sixteenth of the capacity further, so
-    /// small writes raise it (two fences, and a cache line every reader re-reads) once per chunk, not once per write.
-    /// Never past the published position, nor past the slowest live pin under Block; so the retained window is at
-    /// least fifteen sixteenths of the capacity.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long TailTarget(long needed)
-    {
-        long target = Math.Min(needed + (_capacity >> 4), _position);
-        if (_block && _minPin != ReaderSlotLayout.NoPin)
-        {
-            target = Math.Min(target, _minPin);
-        }
-
-        return Math.Max(target, needed);
     }
 
     /// <summary>Free bytes at the write position by the cached slowest pin; rescans when that says there is not enough.</summary>
