@@ -150,7 +150,7 @@ internal static class OwnerLayout
 ///  +---------------------------------------------------------------+
 ///  |  State: 0 idle, 1 active, 2 evicted (CAS: reader, writer)     |  40
 ///  +---------------------------------------------------------------+
-///  |  Role: 1 tailing reader, 2 snapshot (reader; informational)   |  44
+///  |  Role: 1 reader, 2 snapshot, 3 record leases (informational)  |  44
 ///  +---------------------------------------------------------------+
 ///  |  Pin: oldest generation / position it may touch (reader)     |  48
 ///  +---------------------------------------------------------------+
@@ -179,6 +179,7 @@ internal static class ReaderSlotLayout
 
     public const int RoleReader = 1;
     public const int RoleSnapshot = 2;
+    public const int RoleLease = 3;
 
     /// <summary>The pin of a slot that protects nothing.</summary>
     public const long NoPin = long.MaxValue;

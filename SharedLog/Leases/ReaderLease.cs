@@ -112,6 +112,19 @@ internal sealed unsafe class ReaderLease : IDisposable
     }
 
     /// <summary>
+    /// Pins <paramref name="value"/> directly: only for a value another pin of this thread protects right now (a record
+    /// lease taken from a snapshot or reader). Store, activate, full fence: the writer's scans see this pin before the
+    /// protecting pin can move (that move is a later store of this thread).
+    /// </summary>
+    public void PinProtected(long value)
+    {
+        EnsureOwned();
+        Atomic.WriteRelease(_pin, value);
+        ReaderTable.Activate(_slot);
+        Atomic.FullFence();
+    }
+
+    /// <summary>
     /// Pins the oldest value <paramref name="oldest"/> holds (at least <paramref name="atLeast"/>) with the log's Dekker
     /// handshake; see <see cref="ReaderTable.PinOldest"/>. Returns the pinned value.
     /// </summary>

@@ -33,6 +33,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     private int _offset;
     private long _nextSequence;
     private int _held;
+    private int _heldOffset;
     private volatile bool _disposed;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
@@ -140,6 +141,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
                     record = _segment.RecordAt(_offset, length, _nextSequence);
                     if (_segment.Holds(_generation))
                     {
+                        _heldOffset = _offset;
                         _offset += RecordLayout.AlignedLength(length - RecordLayout.HeaderLength);
                         _index++;
                         _held = 1;
@@ -254,6 +256,26 @@ internal sealed unsafe class LogCursor : ISignalCondition
         _lease.AddLost(held);
         ResumeAtOldest();
         return false;
+    }
+
+    /// <summary>A lease on the record last returned by <see cref="TryRead"/>, which outlives this reader's next calls.</summary>
+    public RecordLease LeaseHeld()
+    {
+        ThrowIfDisposed();
+        if (_held != 1)
+        {
+            ThrowHelper.ThrowInvalidOperation("Lease the record last returned by TryRead, before the next call; a batch or a validated record cannot be leased.");
+        }
+
+        var pin = _log.Pins.Acquire(_generation);
+        var record = _segment.RecordAt(_heldOffset, _segment.ReadLength(_heldOffset), _nextSequence - 1);
+        if (!_segment.Holds(_generation))
+        {
+            _log.Pins.Release(pin);
+            throw new ReaderEvictedException($"Record {_nextSequence - 1} of '{_log.FilePath}' was overwritten before it could be leased.");
+        }
+
+        return new RecordLease(pin, record.Sequence, record.TypeId, _heldOffset + RecordLayout.HeaderLength, record.Payload.Length);
     }
 
     /// <summary>The length word at the cursor's offset if a record is committed there, else 0 (none yet, or no room left).</summary>

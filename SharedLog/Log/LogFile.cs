@@ -12,6 +12,7 @@ namespace SharedLog.Log;
 internal sealed unsafe class LogFile
 {
     private readonly byte* _slots;
+    private SegmentPins? _pins;
 
     private LogFile(SharedFile file, in LogParameters parameters)
     {
@@ -31,6 +32,9 @@ internal sealed unsafe class LogFile
 
     /// <summary>The file underneath: header, reader table, signals, writer lease.</summary>
     public SharedFile Shared { get; }
+
+    /// <summary>The segments this handle keeps alive for record leases, made on first use.</summary>
+    public SegmentPins Pins => Volatile.Read(ref _pins) ?? Interlocked.CompareExchange(ref _pins, new SegmentPins(this), null) ?? _pins!;
 
     public LogParameters Parameters { get; }
 

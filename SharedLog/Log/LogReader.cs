@@ -49,6 +49,14 @@ public sealed class LogReader : IDisposable
     public bool TryRead(out LogRecord record) => _core.TryRead(out record);
 
     /// <summary>
+    /// A lease on the record last returned by <see cref="TryRead"/>: it keeps the record's segment alive after this
+    /// reader moves on, until the lease (and its clones) are disposed. Call it before the next call on this reader.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No single record is held (nothing read yet, a batch, or already validated).</exception>
+    /// <exception cref="ReaderEvictedException">The record was overwritten before it could be leased.</exception>
+    public RecordLease Lease() => _core.LeaseHeld();
+
+    /// <summary>
     /// Reads up to <paramref name="maxRecords"/> records at once, in place, for consumers that drain bursts: one
     /// validation for the whole batch instead of one per record. False when the reader has caught up.
     /// </summary>

@@ -65,6 +65,14 @@ public sealed class LogSnapshot : IDisposable
     /// <exception cref="ReaderEvictedException">The writer reused the record's segment (under <see cref="SlowReaderPolicy.Evict"/>).</exception>
     public bool TryGet(long sequence, out LogRecord record) => _core.TryGet(sequence, out record);
 
+    /// <summary>
+    /// A lease on record <paramref name="sequence"/> that keeps its segment alive after this snapshot is refreshed or
+    /// disposed, until the lease (and its clones) are disposed. The payload stays in place.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The sequence is outside the snapshot.</exception>
+    /// <exception cref="ReaderEvictedException">The snapshot was evicted (under <see cref="SlowReaderPolicy.Evict"/>).</exception>
+    public RecordLease Lease(long sequence) => _core.Lease(sequence);
+
     /// <summary>Gives the reader slot back; the snapshot's segments are no longer pinned.</summary>
     public void Dispose() => _core.Dispose();
 

@@ -103,10 +103,36 @@ internal sealed class LogView
     }
 
     /// <summary>Finds a record by sequence number in O(log segments). False when it is outside the view.</summary>
-    public bool TryGet(long sequence, out LogRecord record)
+    public bool TryGet(long sequence, out LogRecord record) => TryGet(sequence, out record, out _, out _);
+
+    /// <summary>A lease on record <paramref name="sequence"/> that outlives this view.</summary>
+    public RecordLease Lease(long sequence)
+    {
+        if (!TryGet(sequence, out var record, out var segment, out long generation))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(sequence), $"Sequence {sequence} is not in the snapshot [{FirstSequence}, {NextSequence}).");
+        }
+
+        var pin = _log.Pins.Acquire(generation);
+        try
+        {
+            // The view's own pin protected the segment until the lease's pin was in place: validate the read now.
+            Check(segment, generation);
+            return new RecordLease(pin, record.Sequence, record.TypeId, segment.PayloadOffsetOf(record.Payload), record.Payload.Length);
+        }
+        catch
+        {
+            _log.Pins.Release(pin);
+            throw;
+        }
+    }
+
+    private bool TryGet(long sequence, out LogRecord record, out Segment found, out long generation)
     {
         ThrowIfUnusable();
         record = default;
+        found = default;
+        generation = -1;
         if (sequence < FirstSequence || sequence >= NextSequence)
         {
             return false;
@@ -128,6 +154,8 @@ internal sealed class LogView
         }
 
         var segment = _log.SegmentAt(low);
+        found = segment;
+        generation = low;
         long index = sequence - segment.ReadFirstSequence();
         int count = CountOf(low, segment);
         if (index < 0 || index >= count || !segment.TryRead((int)index, sequence, out record))

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SharedLog.Layout;
 using SharedLog.Memory;
 
@@ -145,6 +146,16 @@ internal readonly unsafe struct Segment
 
         return TryLocate(index - 1, out int offset, out int length) ? offset + RecordLayout.AlignedLength(length - RecordLayout.HeaderLength) : -1;
     }
+
+    /// <summary>Where <paramref name="payload"/>, a span this segment handed out, starts in its data.</summary>
+    public int PayloadOffsetOf(ReadOnlySpan<byte> payload)
+        => (int)((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(payload)) - Data);
+
+    /// <summary>The payload bytes at <paramref name="offset"/> of the data (checked by the caller when it was leased).</summary>
+    public ReadOnlySpan<byte> PayloadAt(int offset, int length) => new(Data + offset, length);
+
+    /// <summary>The segment's data as one range of memory, for <see cref="Memory.MappedMemoryManager"/>.</summary>
+    public byte* DataAddress => Data;
 
     /// <summary>Where the writer writes a record at <paramref name="offset"/> of the data.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

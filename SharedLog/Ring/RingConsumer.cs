@@ -336,14 +336,29 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         _heldLength = 0;
         if (position < _pin)
         {
-            // Backwards: the writer may not know about this pin yet.
+            // Backwards: the writer may not know about this pin yet. A seek never stores a pin above the target: a
+            // writer whose cached slowest pin is stale may intend past this reader's current position, and a pin
+            // raised to that intent (even for a moment) could let it overwrite bytes at the position the reader keeps
+            // when the seek fails (found by the SPIN model of the ring, P5).
+            long intent = Atomic.ReadAcquire(_ring.TailIntent);
+            if (intent > position)
+            {
+                ThrowBeingOverwritten(position, intent);
+            }
+
+            long previous = _pin;
             long pinned = Join(position);
             if (pinned > position)
             {
-                // The writer is overwriting up to the pin right now: those bytes cannot be read. The reader stays
-                // where it was (at or above the pin, since the writer never intends past a live pin).
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(position),
-                    $"Position {position} is being overwritten; the oldest intact byte is at {pinned}.");
+                // The intent moved past the target during the join: put the previous pin back, then refuse.
+                _pin = previous;
+                if (_lease.IsOwned)
+                {
+                    Atomic.WriteRelease(_lease.PinAddress, previous);
+                    Atomic.FullFence();
+                }
+
+                ThrowBeingOverwritten(position, pinned);
             }
         }
         else
@@ -524,6 +539,11 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
 
         throw new SharedLogException($"A reader of '{_ring.FilePath}' could not pin a position: the writer moved on faster than it could register.");
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowBeingOverwritten(long position, long oldest)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(position),
+            $"Position {position} is being overwritten; the oldest intact byte is at {oldest}. The reader stays where it was.");
 
     private SharedLogException Lapped()
         => new($"The reader of '{_ring.FilePath}' could not keep up: it was lapped 1024 times in one call. Use a larger ring or a faster reader.");
