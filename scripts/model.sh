@@ -42,7 +42,7 @@ check() {
     states=$(grep -Eo '[0-9]+ states, stored' pan.out | grep -Eo '^[0-9]+' || echo "?")
     errors=$(grep -Eo 'errors: [0-9]+' pan.out | grep -Eo '[0-9]+' || echo "?")
     depth=$(grep -Eo 'depth reached [0-9]+' pan.out | grep -Eo '[0-9]+$' || echo "?")
-    printf '%-34s %-6s states %10s  depth %5s  %6.1f s  errors %s\n' \
+    printf '%-36s %-6s states %10s  depth %5s  %6.1f s  errors %s\n' \
       "$name" "$expect" "$states" "$depth" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$errors"
     if grep -q 'reached -DMEMLIM bound\|max search depth too small' pan.out; then
       echo "  search incomplete:"; grep -E 'MEMLIM|max search depth' pan.out; exit 1
@@ -71,8 +71,12 @@ echo "model                              expect  (pan -DSAFETY; exhaustive unles
 # The byte ring (model/ring.pml). Seeded bug: the join race of the current code.
 check ring-join-race-current       error ring.pml "-DFIXED=0 -DBLOCK=1 -DCRASH=0 -DMAXOPS=1 -DMAXOPS1=0" "" ""
 check ring-join-race-current-crash error ring.pml "-DFIXED=0 -DBLOCK=1 -DCRASH=1 -DMAXOPS=1 -DMAXOPS1=0" "" ""
-check ring-block-fixed             pass  ring.pml "-DFIXED=1 -DBLOCK=1 -DCRASH=0 -DMAXOPS=1 -DMAXOPS1=0" "-DCOLLAPSE" "-w25"
-check ring-evict-fixed-crash       pass  ring.pml "-DFIXED=1 -DBLOCK=0 -DCRASH=1 -DMAXOPS=1 -DMAXOPS1=0" "-DCOLLAPSE" "-w24"
+# The join fix as the code implements it, with the tail raised in chunks (CHUNK=1, scaled to the 2-byte ring): a
+# backward Seek that throws can leave the reader's pin above its position (P5).
+check ring-block-fixed-chunk       error ring.pml "-DFIXED=1 -DBLOCK=1 -DCRASH=0 -DMAXOPS=1 -DMAXOPS1=0 -DCHUNK=1" "" ""
+# The same with the proposed remedy for Seek (SEEKPIN=1: the pin never ends above the position).
+check ring-block-fixed-chunk-seekpin pass ring.pml "-DFIXED=1 -DBLOCK=1 -DCRASH=0 -DMAXOPS=1 -DMAXOPS1=0 -DCHUNK=1 -DSEEKPIN=1" "-DCOLLAPSE" "-w25"
+check ring-evict-fixed-crash       pass  ring.pml "-DFIXED=1 -DBLOCK=0 -DCRASH=1 -DMAXOPS=1 -DMAXOPS1=0 -DCHUNK=1" "-DCOLLAPSE" "-w24"
 
 # The segmented log (model/log.pml).
 check log-block                    pass  log.pml  "-DBLOCK=1 -DCRASH=0" "-DCOLLAPSE" "-w24"
