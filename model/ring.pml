@@ -1,5 +1,5 @@
 /*
- * The byte ring's protocol: RingWriter (Reserve, Free, Rescan, RaiseTail, Publish, ProbeSpace), RingReader (the
+ * The byte ring's protocol: RingProducer (Reserve, Free, Rescan, RaiseTail, Publish, ProbeSpace), RingConsumer (the
  * constructor, Join, Read, Hold + Validate + Advance, Seek, RearmIfEvicted, Skip, Consume) and the ReaderTable
  * steps they use (Claim, Activate, MinPin, EvictAtOrBelow, TryReap).
  *
@@ -25,7 +25,21 @@
  * Switches (-D on the spin command line):
  *   FIXED=0  the code as it is: a reader that joins (creation, backward Seek, re-arming after eviction) pins at
  *            max(desired, Tail Intent) but reads from below that pin.          [expected: assertion violated]
- *   FIXED=1  the proposed fix: after Join the reader resumes at its pin.      [expected: no error]
+ *   FIXED=1  the fix as the code implements it (RingConsumer, RingProducer):  [expected: no error]
+ *            (a) a new reader starts at its pin (under Evict at max(pin, Tail));
+ *            (b) a backward Seek whose Join pins above the target throws ArgumentOutOfRange and leaves the
+ *                reader's position where it was (its pin is what Join stored);
+ *            (c) re-arming after eviction: Skip(Join(position)), the gap counts as lost;
+ *            (d) RaiseTail, failing because a rescan found a pin below the new tail, stores Tail Intent back down
+ *                to Tail (release) before it returns false.
+ *   SEEKPIN  (FIXED=1) a remedy proposed for (b), not in the code: the backward Seek's join gives up before it
+ *            stores a pin above the target (Tail Intent is above it), and when the re-read of Tail Intent after the
+ *            Join Sequence increment fails, it stores the old pin back before it throws; so the reader's pin never
+ *            ends above its position. Without it, CHUNK=1 breaks P5.
+ *   CHUNK    (FIXED=1) RingProducer.TailTarget raises the tail to min(needed + CHUNK, Writer Position, slowest
+ *            pin under Block), at least needed. The code's chunk is Capacity/16, which is 0 for this 2-byte ring;
+ *            CHUNK=1 is that rule scaled up to the model's ring (half its capacity), so that a raise can jump two
+ *            positions at once, as it does in the code for any write longer than a byte or any chunk.
  *   BLOCK=1  SlowReaderPolicy.Block (default); BLOCK=0 SlowReaderPolicy.Evict.
  *   CRASH=1  the Killer may stop the writer or either reader (default); CRASH=0 no crash.
  *   MAXOPS   operations of reader 0 (Read, Hold + Validate + Advance, or one Seek); MAXOPS1 Reads of reader 1,
@@ -38,6 +52,8 @@
  *              checked at the writer's copy into the ring.
  *   P3 loss:   under Block, a reader that was never evicted never skips a byte in Read, Hold or Advance.
  *   P4 exact:  for every reader, bytes delivered + LostBytes = the span of positions it went through.
+ *   P5 pin:    under Block, a reader that was never evicted never sits below its own pin after an operation (the
+ *              invariant whose breach is the join race: bytes between its position and its pin are the writer's).
  */
 
 #ifndef FIXED
@@ -60,6 +76,12 @@
 #endif
 #ifndef EVICTIONS
 #define EVICTIONS 1
+#endif
+#ifndef CHUNK
+#define CHUNK 0
+#endif
+#ifndef SEEKPIN
+#define SEEKPIN 0
 #endif
 
 #define C       2
@@ -100,12 +122,12 @@ bool evictedEver[NR];
  * locals are reset when a step ends, so equal shared states are recognised as equal.
  */
 
-/* RingWriter.FreeFrom */
+/* RingProducer.FreeFrom */
 #define FREE_FROM(mp) \
   ((mp) == NOPIN -> C : ((pos - (mp)) <= 0 -> C : ((pos - (mp)) >= C -> 0 : C - (pos - (mp)))))
 
 /*
- * RingWriter.Rescan (its lease check is lease.pml) + ReaderTable.MinPin(reap). MinPin loads a slot's owner word,
+ * RingProducer.Rescan (its lease check is lease.pml) + ReaderTable.MinPin(reap). MinPin loads a slot's owner word,
  * state and pin one after another; here the three loads of one slot are one step. That loses no behaviour: while
  * the writer scans, only the slot's owner writes its state and pin, it stores the pin before it sets the state
  * Active (ReaderTable.Activate), and it never sets any state but Active, so whatever state/pin pair two loads can
@@ -113,9 +135,9 @@ bool evictedEver[NR];
  * the writer's reads of two slots.
  */
 inline Rescan(reap) {
-  atomic { seen = JoinSeq; seenValid = 1; m = NOPIN; i = 0; step = 0 }   /* RingWriter.Rescan: acquire Join Sequence */
+  atomic { seen = JoinSeq; seenValid = 1; m = NOPIN; i = 0; step = 0 }   /* RingProducer.Rescan: acquire Join Sequence */
   do
-  :: atomic { step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break } /* RingWriter.Rescan: _minPin */
+  :: atomic { step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break } /* RingProducer.Rescan: _minPin */
   :: atomic { step == 0 && i < NR ->                                    /* ReaderTable.MinPin: owner, state, pin */
        if
        :: owned[i] && state[i] == ACTIVE && pin[i] < m -> p = pin[i]; step = 1
@@ -155,14 +177,14 @@ end_standby:
   fi;
 
   {
-    /* RingWriter..ctor: resume at the published position (no other writer runs: the lease) */
+    /* RingProducer..ctor: resume at the published position (no other writer runs: the lease) */
     atomic { pos = WP; tail = Tail; intent = Intent; minPin = NOPIN; seenValid = 0 }
 
     do
     :: pos >= NBYTES -> break
     :: else ->
 #if BLOCK
-       /* RingWriter.Reserve -> RingWriter.Free */
+       /* RingProducer.Reserve -> RingProducer.Free */
        again = 1;
        do
        :: !again -> break
@@ -180,7 +202,7 @@ end_standby:
           atomic { again = FREE_FROM(minPin) == 0 }
           if
           :: again ->
-             /* RingWriter.ProbeSpace: the wait for space. Rescan, reaping dead owners; if still full, either the
+             /* RingProducer.ProbeSpace: the wait for space. Rescan, reaping dead owners; if still full, either the
                 SlowReaderTimeout passed (evict the slowest, at most EVICTIONS times in a run) or sleep until a
                 reader moves, drops or changes its pin or dies (the space signal: signal.pml). */
              Rescan(1);
@@ -198,11 +220,21 @@ end_sleep:
              :: else
              fi
           :: else ->
-             /* RingWriter.Reserve: the tail the write needs */
-             atomic { newTail = pos + 1 - C; again = newTail > tail }
+             /* RingProducer.Reserve: the tail the write needs */
+             atomic {
+               newTail = pos + 1 - C;
+               again = newTail > tail;
+#if FIXED
+               /* RingProducer.TailTarget: min(needed + chunk, Writer Position, slowest pin), at least needed */
+               if
+               :: again -> newTail = MAX(MIN(MIN(newTail + CHUNK, pos), (minPin == NOPIN -> pos : minPin)), newTail)
+               :: else
+               fi
+#endif
+             }
              if
              :: again ->
-                /* RingWriter.RaiseTail */
+                /* RingProducer.RaiseTail */
                 atomic {
                   if
                   :: newTail > intent ->
@@ -219,7 +251,11 @@ end_sleep:
                 if
                 :: !again ->
                    atomic { Tail = newTail; tail = newTail; newTail = 0 } /* RaiseTail: Exchange TailPosition (full fence) */
-                :: else -> newTail = 0
+                :: else ->
+#if FIXED
+                   atomic { Intent = tail; intent = tail };         /* RaiseTail false: release TailIntent back to Tail */
+#endif
+                   newTail = 0
                 fi
              :: else -> newTail = 0
              fi
@@ -228,6 +264,12 @@ end_sleep:
 #else
        atomic {
          newTail = pos + 1 - C;
+#if FIXED
+         if                                                         /* RingProducer.TailTarget (no pins under Evict) */
+         :: newTail > tail -> newTail = MAX(MIN(newTail + CHUNK, pos), newTail)
+         :: else
+         fi;
+#endif
          if
          :: newTail > intent -> Intent = newTail; intent = newTail  /* RaiseTail: release TailIntent (Evict) */
          :: else
@@ -247,7 +289,7 @@ end_sleep:
 #endif
          data[pos % C] = pos }
 
-       /* RingWriter.Publish: release Writer Position (the Notify that follows: signal.pml) */
+       /* RingProducer.Publish: release Writer Position (the Notify that follows: signal.pml) */
        atomic { pos++; WP = pos }
     od
   } unless { !alive[me] }
@@ -255,49 +297,49 @@ end_sleep:
 
 /* ---------------------------------------------------------------- readers */
 
-/* RingReader.Consume */
+/* RingConsumer.Consume */
 inline Consume(n) {
   atomic {
     pos = pos + n;
     delivered = delivered + n;
     if
-    :: pos > mypin -> mypin = pos; pin[r] = pos                     /* RingReader.Consume: release pin */
+    :: pos > mypin -> mypin = pos; pin[r] = pos                     /* RingConsumer.Consume: release pin */
     :: else
     fi }
 }
 
-/* RingReader.Skip(to); inSeek marks the gap a fixed Seek lands over */
+/* RingConsumer.Skip(to) */
 inline Skip(to) {
   atomic {
     if
     :: to > pos ->
-       assert(!BLOCK || evictedEver[r] || inSeek);                  /* P3 */
+       assert(!BLOCK || evictedEver[r]);                             /* P3 */
        lost = lost + to - pos;
        pos = to;
        if
-       :: pos > mypin -> mypin = pos; pin[r] = pos                  /* RingReader.Skip: release pin */
+       :: pos > mypin -> mypin = pos; pin[r] = pos                  /* RingConsumer.Skip: release pin */
        :: else
        fi
     :: else
     fi }
 }
 
-/* RingReader.Join(desired) */
+/* RingConsumer.Join(desired) */
 inline Join(desired) {
   do
-  :: atomic { p = MAX(desired, Intent) }                            /* RingReader.Join: acquire Tail Intent */
-     pin[r] = p;                                                    /* RingReader.Join: release pin */
+  :: atomic { p = MAX(desired, Intent) }                            /* RingConsumer.Join: acquire Tail Intent */
+     pin[r] = p;                                                    /* RingConsumer.Join: release pin */
      state[r] = ACTIVE;                                             /* ReaderTable.Activate: acquire, release state; FullFence */
-     JoinSeq++;                                                     /* RingReader.Join: GetAndAdd JoinSequence (full fence) */
+     JoinSeq++;                                                     /* RingConsumer.Join: GetAndAdd JoinSequence (full fence) */
      atomic {
        if
-       :: Intent <= p -> mypin = p; p = 0; break                    /* RingReader.Join: acquire Tail Intent again */
+       :: Intent <= p -> mypin = p; p = 0; break                    /* RingConsumer.Join: acquire Tail Intent again */
        :: else
        fi }
   od
 }
 
-/* RingReader.RearmIfEvicted (its slot-ownership check needs the heartbeat fallback: lease.pml) */
+/* RingConsumer.RearmIfEvicted (its slot-ownership check needs the heartbeat fallback: lease.pml) */
 inline RearmIfEvicted() {
   atomic { t = (state[r] == EVICTED) }                              /* ReaderTable.IsEvicted: acquire state */
   if
@@ -305,7 +347,7 @@ inline RearmIfEvicted() {
      t = 0;
      Join(pos);
 #if FIXED
-     Skip(mypin)                                                    /* FIX: resume at the pin; the gap counts as lost */
+     Skip(mypin)                                                    /* Rearm: Skip(Join(position)); the gap counts as lost */
 #else
      skip
 #endif
@@ -325,13 +367,13 @@ inline CopyOut() {
 proctype Reader(byte r; byte maxops; bool every) {
   short pos, mypin, lost, delivered, base, w, t, start, p, cnt;
   byte k, ops;
-  bool bad, fromOldest, seeked, inSeek;
+  bool bad, fromOldest, seeked;
 
   {
     /* ReaderTable.Claim: CAS owner word, then state idle, pin NoPin (no other process looks at a fresh slot) */
     atomic { owned[r] = 1; state[r] = IDLE; pin[r] = NOPIN }
 
-    /* RingReader..ctor */
+    /* RingConsumer..ctor */
     atomic { w = WP }                                               /* acquire Writer Position */
     if
     :: atomic { fromOldest = 1; start = MAX(0, MAX(w - C, Tail)); w = 0 }   /* acquire Tail */
@@ -339,7 +381,11 @@ proctype Reader(byte r; byte maxops; bool every) {
     fi;
     Join(start);
 #if FIXED
-    atomic { pos = mypin; base = pos; start = 0 }                   /* FIX: start at the pin, never below it */
+#if BLOCK
+    atomic { pos = mypin; base = pos; start = 0 }                   /* ctor: start at the pin, never below it */
+#else
+    atomic { pos = MAX(mypin, Tail); base = pos; start = 0 }        /* ctor (Evict): acquire Tail; start at max(pin, Tail) */
+#endif
 #else
     if
     :: fromOldest -> atomic { pos = MAX(start, Tail); base = pos; start = 0 }  /* ctor: acquire Tail again */
@@ -353,7 +399,7 @@ proctype Reader(byte r; byte maxops; bool every) {
     :: else ->
        ops++;
        if
-       :: /* RingReader.Read(destination of 1 or 2 bytes) */
+       :: /* RingConsumer.Read(destination of 1 or 2 bytes) */
           hLen[r] = 0;
           RearmIfEvicted();
           do
@@ -386,7 +432,7 @@ proctype Reader(byte r; byte maxops; bool every) {
              fi
           od
 
-       :: every -> /* RingReader.GetReadSpans (Hold); the caller uses the bytes; Advance (Validate first) */
+       :: every -> /* RingConsumer.GetReadSpans (Hold); the caller uses the bytes; Advance (Validate first) */
           RearmIfEvicted();
           atomic { w = WP }                                         /* Hold: acquire Writer Position */
           atomic { t = Tail }                                       /* Hold: acquire Tail */
@@ -414,7 +460,7 @@ proctype Reader(byte r; byte maxops; bool every) {
           atomic { hLen[r] = 0; hFrom[r] = 0; t = 0; cnt = 0; bad = 0 }
 
        :: every && !seeked ->
-          /* RingReader.Seek(position) within [Tail, Writer Position] */
+          /* RingConsumer.Seek(position) within [Tail, Writer Position] */
           seeked = 1;
           hLen[r] = 0;
           atomic { w = WP }                                         /* Seek: acquire Writer Position */
@@ -424,23 +470,49 @@ proctype Reader(byte r; byte maxops; bool every) {
           :: break
           od;
           w = 0;
-          base = base + t - pos;                                    /* the positions gone through restart at the target */
           if
           :: t < mypin ->
-             Join(t);                                               /* Seek: backwards, the writer may not know this pin */
-             atomic { pos = t; t = 0 };
-#if FIXED
-             inSeek = 1;
-             Skip(mypin);                                           /* FIX: land at the pin; the gap counts as lost */
-             inSeek = 0
+#if FIXED && SEEKPIN
+             /* Proposed: a backward Seek never leaves a pin above the reader's position. */
+             do
+             :: atomic { p = MAX(t, Intent) }                       /* acquire Tail Intent */
+                if
+                :: p > t -> p = 0; break                           /* the target is being overwritten: throw, */
+                :: else                                             /* the pin untouched */
+                fi;
+                pin[r] = p;                                         /* release pin */
+                state[r] = ACTIVE;                                  /* ReaderTable.Activate */
+                JoinSeq++;                                          /* GetAndAdd JoinSequence (full fence) */
+                atomic {
+                  if
+                  :: Intent <= p -> mypin = p; p = 0; break         /* acquire Tail Intent again: joined at t */
+                  :: else
+                  fi }
+                atomic { pin[r] = mypin; p = 0 };                   /* put the old pin back (release), throw */
+                break
+             od;
 #else
-             skip
+             Join(t);                                               /* Seek: backwards, the writer may not know this pin */
+#endif
+#if FIXED
+             if
+             :: mypin > t -> t = 0                                  /* Seek: pinned above the target: throws */
+             :: else ->                                             /* ArgumentOutOfRange; position unchanged */
+                atomic { base = base + t - pos; pos = t; t = 0 }     /* the positions gone through restart at the target */
+             fi
+#else
+             atomic { base = base + t - pos; pos = t; t = 0 }
 #endif
           :: else ->
-             atomic { mypin = t; pin[r] = t; pos = t; t = 0 }        /* Seek: release pin (forwards) */
+             atomic { base = base + t - pos; mypin = t; pin[r] = t; pos = t; t = 0 }   /* Seek: release pin (forwards) */
           fi
        fi;
-       assert(delivered + lost == pos - base)                       /* P4 */
+       assert(delivered + lost == pos - base);                      /* P4 */
+#if FIXED
+       assert(!BLOCK || evictedEver[r] || pos >= mypin)             /* P5 */
+#else
+       skip
+#endif
     od
   } unless { !alive[r] }
 }

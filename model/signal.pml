@@ -12,9 +12,24 @@
  *
  * Memory model. Sequentially consistent, except with TSO=1: then the store that makes the condition true sits
  * in the notifier's store buffer and may drain after its load of the flag, which is what x64 does to a store
- * followed by a load when no fence separates them. The code puts a full fence there (Signal.Notify: FullFence);
- * the TSO=1 run removes it to show that SPIN then finds a lost wake-up (the fence is what makes the handshake
- * work). On the waiter's side the flag is set with Interlocked.Exchange (a full fence) before the re-check.
+ * followed by a load when no fence separates them. The symmetric protocol puts a full fence there (Signal.Notify:
+ * FullFence, where AsymmetricFence.IsEnabled is false); the TSO=1 run removes it to show that SPIN then finds a
+ * lost wake-up (the fence is what makes the handshake work). On the waiter's side the flag is set with
+ * Interlocked.Exchange (a full fence) before the re-check.
+ *
+ * Asymmetric fences (MEMBARRIER=1, with TSO=1). Where the process registered for membarrier global-expedited
+ * (AsymmetricFence.IsEnabled), Signal.Notify has no fence: its flag load may pass the buffered store (TSO=1). The
+ * waiter pays instead: after exchanging the flag, Signal.PrepareSleep calls AsymmetricFence.Barrier
+ * (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)), which makes every running thread of every registered process
+ * execute a full barrier before the call returns (a thread that is not running passed a context switch, also a
+ * full barrier). The model makes that one atomic step between the exchange and the re-check that drains every
+ * notifier's store buffer: the barrier lands in each notifier's stream at one instant of that window, so the
+ * notifier's flag load either comes before it (and its store is drained by it, before the re-check) or after it
+ * (and sees the flag, which the exchange made visible before the call).
+ * UNREGISTERED=1 (with MEMBARRIER=1): the last waiter runs in a process that could not register (an old kernel, a
+ * seccomp filter, SHAREDLOG_SYMMETRIC_FENCES=1), so it calls no membarrier, while the notifier registered and skips
+ * its fence. That mix is a residual risk of the code: SPIN finds the lost wake-up, which the futex sleep slice
+ * (Futex.SliceMs, 100 ms; left out here) bounds in the code.
  *
  * Crashes: with CRASH=1 one waiter may die at any step, also while asleep (the flag stays set).
  *
@@ -38,6 +53,12 @@
 #ifndef CRASH
 #define CRASH 1
 #endif
+#ifndef MEMBARRIER
+#define MEMBARRIER 0         /* waiters call AsymmetricFence.Barrier after setting the flag (needs TSO=1) */
+#endif
+#ifndef UNREGISTERED
+#define UNREGISTERED 0       /* the last waiter's process could not register: no membarrier there */
+#endif
 
 byte cond;                   /* the condition's counter (Writer Position / pins moved) */
 byte word;                   /* the futex word */
@@ -47,19 +68,20 @@ bool alive[WAITERS];
 byte seenBy[WAITERS];        /* what waiter i waits to see passed */
 byte doneNotifying;
 byte wakeCalls;              /* ghost: FUTEX_WAKE calls */
+byte buffered[NOTIFIERS];    /* TSO=1: notifier n's condition increments still in its store buffer */
 
-proctype Notifier() {
-  byte n, buffered, i;
+proctype Notifier(byte me) {
+  byte n, i;
   bool wake;
   do
   :: n >= ROUNDS -> break
   :: else ->
      n++;
 #if TSO
-     buffered++;                             /* the release store of the condition, still in the store buffer: */
+     buffered[me]++;                         /* the release store of the condition, still in the store buffer: */
      if
-     :: atomic { cond = cond + buffered; buffered = 0 }   /* it drains now ... */
-     :: skip                                 /* ... or only after the flag load below (no fence) */
+     :: atomic { cond = cond + buffered[me]; buffered[me] = 0 }   /* it drains now ... */
+     :: skip                                 /* ... or only after the flag load below (Signal.Notify: no fence) */
      fi;
 #else
      cond++;                                 /* RingWriter.Publish: release Writer Position (or a reader's pin) */
@@ -68,7 +90,7 @@ proctype Notifier() {
      if
      :: needWake != 0 ->                     /* Signal.Notify: acquire the flag */
         atomic {                             /* Signal.Wake: Interlocked.Exchange the flag to 0 (drains the buffer) */
-          cond = cond + buffered; buffered = 0;
+          cond = cond + buffered[me]; buffered[me] = 0;
           wake = needWake != 0;
           needWake = 0 }
         if
@@ -86,13 +108,13 @@ proctype Notifier() {
         fi
      :: else
      fi;
-     atomic { cond = cond + buffered; buffered = 0 }   /* the buffer drains eventually */
+     atomic { cond = cond + buffered[me]; buffered[me] = 0 }   /* the buffer drains eventually */
   od;
   doneNotifying++
 }
 
 proctype Waiter(byte me) {
-  byte value;
+  byte value, i;
   {
     do
     :: cond > seenBy[me] ->                  /* ISignalCondition.Probe: the condition holds */
@@ -104,6 +126,18 @@ proctype Waiter(byte me) {
     :: else ->
        value = word;                         /* Signal.PrepareSleep: acquire the word */
        needWake = 1;                         /* Signal.PrepareSleep: Interlocked.Exchange the flag (full fence) */
+#if MEMBARRIER
+       if
+       :: UNREGISTERED && me == WAITERS - 1 -> skip   /* AsymmetricFence.Barrier: not registered, returns false */
+       :: else ->
+          atomic {                           /* AsymmetricFence.Barrier: membarrier(GLOBAL_EXPEDITED): a full */
+            i = 0;                           /* barrier in every notifier's stream drains its store buffer */
+            do
+            :: i < NOTIFIERS -> cond = cond + buffered[i]; buffered[i] = 0; i++
+            :: else -> i = 0; break
+            od }
+       fi;
+#endif
        if
        :: cond > seenBy[me] -> skip          /* Signal.Wait: probe again; holds: return */
        :: else ->
@@ -150,7 +184,7 @@ init {
     od;
     i = 0;
     do
-    :: i < NOTIFIERS -> run Notifier(); i++
+    :: i < NOTIFIERS -> run Notifier(i); i++
     :: else -> break
     od;
 #if CRASH

@@ -68,25 +68,101 @@ internal static unsafe class LitmusHarness
             other.Join();
             stopwatch.Stop();
 
-            long total = (long)batches * Batch;
-            var text = new StringBuilder();
-            text.AppendLine(CultureInfo.InvariantCulture, $"{title}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {"outcome",-10} {"count",14} {"share",9}  verdict");
-            foreach (var ((a, b), count) in tally.OrderBy(kv => kv.Key))
-            {
-                text.AppendLine(CultureInfo.InvariantCulture,
-                    $"  {$"({a}, {b})",-10} {count,14:N0} {100.0 * count / total,8:F4}%  {verdict(a, b)}");
-            }
-
-            text.Append(CultureInfo.InvariantCulture,
-                $"  {total:N0} iterations in {stopwatch.Elapsed.TotalSeconds:F2} s: {total / stopwatch.Elapsed.TotalSeconds / 1e6:F2} M iterations/s");
-            output.WriteLine(text.ToString());
+            Print(output, title, tally, (long)batches * Batch, stopwatch.Elapsed, verdict);
             return tally;
         }
         finally
         {
             NativeMemory.AlignedFree(memory);
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="Run"/>, for actors of very different lengths (one makes a system call): both actors meet at a
+    /// barrier before every iteration, and <paramref name="first"/> then waits a delay that sweeps
+    /// 0..<paramref name="maxDelaySpins"/> spin-waits, so its short sequence lands at every point of the other's long
+    /// one. A batch race would let the fast actor finish long before the slow one starts each iteration.
+    /// </summary>
+    public static Dictionary<(int First, int Second), long> RunInStep(
+        ITestOutputHelper output,
+        string title,
+        int fields,
+        int iterations,
+        int maxDelaySpins,
+        Actor first,
+        Actor second,
+        Func<int, int, string> verdict)
+    {
+        nuint stateLength = (nuint)(fields * LineLength);
+        byte* memory = (byte*)NativeMemory.AlignedAlloc(stateLength, LineLength);
+        var results1 = new int[iterations];
+        var results2 = new int[iterations];
+        var barrier = new SpinBarrier(2);
+        try
+        {
+            NativeMemory.Clear(memory, stateLength);
+            var stopwatch = Stopwatch.StartNew();
+            var other = new Thread(() =>
+            {
+                for (int i = 0; i < iterations; i++)
+                {
+                    barrier.SignalAndWait();
+                    results2[i] = second(memory);
+                    barrier.SignalAndWait();
+                    barrier.SignalAndWait();
+                }
+            }) { IsBackground = true };
+            other.Start();
+            for (int i = 0; i < iterations; i++)
+            {
+                barrier.SignalAndWait();
+                int delay = (int)((uint)(i * 37) % (uint)(maxDelaySpins + 1));
+                for (int k = 0; k < delay; k++)
+                {
+                    Thread.SpinWait(1);
+                }
+
+                results1[i] = first(memory);
+                barrier.SignalAndWait();
+
+                // Fresh, zeroed fields for the next iteration while the other actor waits.
+                NativeMemory.Clear(memory, stateLength);
+                barrier.SignalAndWait();
+            }
+
+            other.Join();
+            stopwatch.Stop();
+            var tally = new Dictionary<(int, int), long>();
+            for (int i = 0; i < iterations; i++)
+            {
+                var key = (results1[i], results2[i]);
+                tally[key] = tally.GetValueOrDefault(key) + 1;
+            }
+
+            Print(output, title, tally, iterations, stopwatch.Elapsed, verdict);
+            return tally;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+    }
+
+    private static void Print(
+        ITestOutputHelper output, string title, Dictionary<(int, int), long> tally, long total, TimeSpan elapsed, Func<int, int, string> verdict)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{title}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  {"outcome",-10} {"count",14} {"share",9}  verdict");
+        foreach (var ((a, b), count) in tally.OrderBy(kv => kv.Key))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  {$"({a}, {b})",-10} {count,14:N0} {100.0 * count / total,8:F4}%  {verdict(a, b)}");
+        }
+
+        text.Append(CultureInfo.InvariantCulture,
+            $"  {total:N0} iterations in {elapsed.TotalSeconds:F2} s: {total / elapsed.TotalSeconds / 1e6:F2} M iterations/s");
+        output.WriteLine(text.ToString());
     }
 
     private static void Loop(Actor actor, int[] results, byte* memory, nuint stateLength, int batches, SpinBarrier barrier, Action? between)
