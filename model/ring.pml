@@ -36,7 +36,7 @@
  *            stores a pin above the target (Tail Intent is above it), and when the re-read of Tail Intent after the
  *            Join Sequence increment fails, it stores the old pin back before it throws; so the reader's pin never
  *            ends above its position. Without it, CHUNK=1 breaks P5.
- *   CHUNK    (FIXED=1) RingProducer.TailTarget raises the tail to min(needed + CHUNK, Writer Position, slowest
+ *   CHUNK    (FIXED=1) a tail raise may move the tail CHUNK positions past what is needed (a multi-byte write), capped by Writer Position and the slowest
  *            pin under Block), at least needed. The code's chunk is Capacity/16, which is 0 for this 2-byte ring;
  *            CHUNK=1 is that rule scaled up to the model's ring (half its capacity), so that a raise can jump two
  *            positions at once, as it does in the code for any write longer than a byte or any chunk.
@@ -225,7 +225,7 @@ end_sleep:
                newTail = pos + 1 - C;
                again = newTail > tail;
 #if FIXED
-               /* RingProducer.TailTarget: min(needed + chunk, Writer Position, slowest pin), at least needed */
+               /* a raise of several positions (a multi-byte write): min(needed + chunk, Writer Position, slowest pin) */
                if
                :: again -> newTail = MAX(MIN(MIN(newTail + CHUNK, pos), (minPin == NOPIN -> pos : minPin)), newTail)
                :: else
@@ -265,7 +265,7 @@ end_sleep:
        atomic {
          newTail = pos + 1 - C;
 #if FIXED
-         if                                                         /* RingProducer.TailTarget (no pins under Evict) */
+         if                                                         /* a multi-position raise (no pins under Evict) */
          :: newTail > tail -> newTail = MAX(MIN(newTail + CHUNK, pos), newTail)
          :: else
          fi;
@@ -473,7 +473,7 @@ proctype Reader(byte r; byte maxops; bool every) {
           if
           :: t < mypin ->
 #if FIXED && SEEKPIN
-             /* Proposed: a backward Seek never leaves a pin above the reader's position. */
+             /* RingConsumer.Seek: a backward Seek never leaves a pin above the reader's position. */
              do
              :: atomic { p = MAX(t, Intent) }                       /* acquire Tail Intent */
                 if

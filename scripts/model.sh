@@ -74,7 +74,7 @@ check ring-join-race-current-crash error ring.pml "-DFIXED=0 -DBLOCK=1 -DCRASH=1
 # The join fix as the code implements it, with the tail raised in chunks (CHUNK=1, scaled to the 2-byte ring): a
 # backward Seek that throws can leave the reader's pin above its position (P5).
 check ring-block-fixed-chunk       error ring.pml "-DFIXED=1 -DBLOCK=1 -DCRASH=0 -DMAXOPS=1 -DMAXOPS1=0 -DCHUNK=1" "" ""
-# The same with the proposed remedy for Seek (SEEKPIN=1: the pin never ends above the position).
+# The code as it is: the Seek fix (SEEKPIN=1: the pin never ends above the position).
 check ring-block-fixed-chunk-seekpin pass ring.pml "-DFIXED=1 -DBLOCK=1 -DCRASH=0 -DMAXOPS=1 -DMAXOPS1=0 -DCHUNK=1 -DSEEKPIN=1" "-DCOLLAPSE" "-w25"
 check ring-evict-fixed-crash       pass  ring.pml "-DFIXED=1 -DBLOCK=0 -DCRASH=1 -DMAXOPS=1 -DMAXOPS1=0 -DCHUNK=1" "-DCOLLAPSE" "-w24"
 
