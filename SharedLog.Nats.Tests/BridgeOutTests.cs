@@ -271,6 +271,29 @@ public sealed class BridgeOutTests(ITestOutputHelper output)
         Assert.Empty(JetStreamContent.AssertExactlyOnce(messages, count, inOrder: false));
     }
 
+    [SkippableFact]
+    public async Task Out_EndsWhenTheLogIsCompleted_AfterPublishingEverything()
+    {
+        using var dir = new TempDirectory();
+        using var server = NatsServer.Start(dir);
+        var (writer, log) = SegmentedLog.CreateClaimed("done", new SegmentedLogOptions { Directory = dir.Path, RetainedCapacity = 10_000 });
+        using var _ = log;
+        using (writer)
+        {
+            Records.AppendUntil(writer, 500);
+            writer.Complete();
+        }
+
+        var bridge = new BridgeOut(new BridgeOutOptions { LogName = "done", LogDirectory = dir.Path, Url = server.Url });
+        using var cts = new CancellationTokenSource(s_long);
+        await bridge.RunAsync(cts.Token);
+
+        // RunAsync returned by itself, not by cancellation, once every record was published and acknowledged.
+        Assert.False(cts.IsCancellationRequested);
+        var messages = await JetStreamContent.ReadAllAsync(server.Url, "SHAREDLOG_DONE", s_long);
+        Assert.Empty(JetStreamContent.AssertExactlyOnce(messages, 500, inOrder: true));
+    }
+
     private static async Task RunUntilAsync(NatsServer server, TempDirectory dir, long position, Action<BridgeOut>? configure = null, string name = "orders")
     {
         var bridge = new BridgeOut(new BridgeOutOptions { LogName = name, LogDirectory = dir.Path, Url = server.Url });

@@ -103,7 +103,8 @@ public sealed class BridgeOut
             // After a restart the next record is expected at 'start' (anything earlier that is gone is a gap); on a
             // first start the bridge begins wherever the reader does.
             long expected = last is null ? -1 : start;
-            using var reader = new ReaderFromSequence(log, start, _options.IdleStrategy);
+            // Starts at 'start' if it is retained, else at the oldest record (the gap becomes a gap marker).
+            using var reader = log.CreateReader(Math.Min(start, log.GetStatus().NextSequence), _options.IdleStrategy);
             SetState(BridgeState.Connected, null);
             Resumed?.Invoke(start);
             var pump = new Pump(this, js, identity, reader, expected, duplicateWindow);
@@ -216,7 +217,7 @@ public sealed class BridgeOut
     }
 
     /// <summary>The publishing loop: reads, publishes, retires acknowledgements in order, recovers from failures.</summary>
-    private sealed class Pump(BridgeOut owner, NatsJSContext js, LogIdentity identity, ReaderFromSequence reader, long expected, TimeSpan duplicateWindow)
+    private sealed class Pump(BridgeOut owner, NatsJSContext js, LogIdentity identity, LogReader reader, long expected, TimeSpan duplicateWindow)
     {
         private static readonly TimeSpan s_idleWait = TimeSpan.FromMilliseconds(200);
         private readonly Queue<Pending> _window = new();
@@ -254,7 +255,21 @@ public sealed class BridgeOut
                 }
                 else
                 {
-                    await reader.WaitAsync(s_idleWait, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        if (!await reader.WaitAsync(s_idleWait, cancellationToken).ConfigureAwait(false) && reader.IsCompleted)
+                        {
+                            // The writer completed the log and everything was published and acknowledged.
+                            return;
+                        }
+                    }
+                    catch (WriterDiedException e)
+                    {
+                        // Everything the dead writer committed is published; a writer that takes over continues the
+                        // stream, and this reader with it.
+                        owner.SetState(BridgeState.Connected, e.Message);
+                        await Task.Delay(s_idleWait, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
         }

@@ -314,6 +314,8 @@ public sealed class ToolCommandTests : IDisposable
     [InlineData("tail", "x", "--from", "yesterday")]
     [InlineData("frobnicate")]
     [InlineData("inspect", "../escape")]
+    [InlineData("bridge", "out")]
+    [InlineData("bridge", "in", "--stream")]
     public void Bad_arguments_exit_2_with_the_usage_and_no_stack_trace(params string[] args)
     {
         using var tool = ToolProcess.Run(args);
@@ -341,7 +343,7 @@ public sealed class ToolCommandTests : IDisposable
         using var tool = ToolProcess.Run("--help");
 
         Assert.Equal(0, tool.ExitCode);
-        foreach (string command in new[] { "list", "inspect", "tail", "dump", "delete" })
+        foreach (string command in new[] { "list", "inspect", "tail", "dump", "delete", "bridge" })
         {
             Assert.Contains($"  {command}", tool.Output, StringComparison.Ordinal);
         }

@@ -1,3 +1,4 @@
+using SharedLog.Nats;
 using SharedLog.Tool.Commands;
 
 namespace SharedLog.Tool;
@@ -14,6 +15,7 @@ public static class Program
         root.Add(TailCommand.Create());
         root.Add(DumpCommand.Create());
         root.Add(DeleteCommand.Create());
+        root.Add(BridgeCommands.Create());
         return Cli.Run(root, args);
     }
 }
