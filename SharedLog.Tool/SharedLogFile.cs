@@ -24,11 +24,14 @@ internal sealed class SharedLogFile : IDisposable
     /// <summary>Opens the file as the kind its header names (read first, without mapping it).</summary>
     /// <exception cref="ArgumentException">The name is not a valid SharedLog name.</exception>
     /// <exception cref="SharedLogException">The file does not exist, cannot be opened, or is not a SharedLog file.</exception>
-    public static SharedLogFile Open(string name, string? directory)
+    /// <param name="name">The file's name.</param>
+    /// <param name="directory">Its directory, or null for the default.</param>
+    /// <param name="readOnly">Map it without write access, for commands that only look (inspect, list, delete's check).</param>
+    public static SharedLogFile Open(string name, string? directory, bool readOnly = false)
         => SharedLogFiles.Probe(name, directory).Kind switch
         {
-            SharedLogFileKind.Log => new SharedLogFile(SegmentedLog.Open(name, directory), null),
-            _ => new SharedLogFile(null, ByteRing.Open(name, directory)),
+            SharedLogFileKind.Log => new SharedLogFile(readOnly ? SegmentedLog.OpenReadOnly(name, directory) : SegmentedLog.Open(name, directory), null),
+            _ => new SharedLogFile(null, readOnly ? ByteRing.OpenReadOnly(name, directory) : ByteRing.Open(name, directory)),
         };
 
     public void Dispose()

@@ -574,4 +574,50 @@ public sealed class LifecycleTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => SegmentedLog.Create("noowner", Options(permissions: UnixFileMode.UserRead)));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "world")));
     }
+
+    [Fact]
+    public void A_read_only_open_inspects_without_writing_and_refuses_what_would_write()
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("readonly", Options());
+        using (writer)
+        using (log)
+        using (var reader = log.CreateReader())
+        {
+            writer.Append([1, 2, 3]);
+            using (var inspect = SegmentedLog.OpenReadOnly("readonly", _dir.Path))
+            {
+                var status = inspect.GetStatus();
+                Assert.Equal(1, status.NextSequence);
+                Assert.Equal(Environment.ProcessId, status.WriterProcessId);
+                Assert.Single(status.Readers);
+                Assert.Equal(64, inspect.SegmentCapacity);
+                Assert.False(inspect.IsCompleted);
+                Assert.Throws<InvalidOperationException>(() => inspect.CreateReader());
+                Assert.Throws<InvalidOperationException>(() => inspect.CreateReader(0L));
+                Assert.Throws<InvalidOperationException>(() => inspect.Snapshot());
+                Assert.Throws<InvalidOperationException>(() => inspect.TryClaimWriter(out _));
+            }
+        }
+
+        // Byte for byte: inspecting changes nothing in the file (with no live owner, no heartbeat moves meanwhile).
+        string path = Path.Combine(_dir.Path, "readonly");
+        byte[] before = File.ReadAllBytes(path);
+        using (var inspect = SegmentedLog.OpenReadOnly("readonly", _dir.Path))
+        {
+            Assert.Equal(1, inspect.GetStatus().NextSequence);
+        }
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+
+        var (ringWriter, ring) = ByteRing.CreateClaimed("readonly-ring", new ByteRingOptions { Capacity = 4096, Directory = _dir.Path });
+        using (ringWriter)
+        using (ring)
+        using (var inspect = ByteRing.OpenReadOnly("readonly-ring", _dir.Path))
+        {
+            ringWriter.Write([1, 2, 3]);
+            Assert.Equal(3, inspect.GetStatus().WriterPosition);
+            Assert.Throws<InvalidOperationException>(() => inspect.CreateReader());
+            Assert.Throws<InvalidOperationException>(() => inspect.TryClaimWriter(out _));
+        }
+    }
 }

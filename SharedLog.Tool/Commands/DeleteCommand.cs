@@ -19,7 +19,7 @@ internal static class DeleteCommand
     {
         string kind;
         string path;
-        using (var file = SharedLogFile.Open(name, directory))
+        using (var file = SharedLogFile.Open(name, directory, readOnly: true))
         {
             var report = Inspector.Describe(file);
             (kind, path) = (file.Kind, file.FilePath);

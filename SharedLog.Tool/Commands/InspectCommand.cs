@@ -29,7 +29,7 @@ internal static class InspectCommand
 
     private static int Run(string name, string? directory, bool watch, bool json, TimeSpan interval, int? count)
     {
-        using var file = SharedLogFile.Open(name, directory);
+        using var file = SharedLogFile.Open(name, directory, readOnly: true);
         if (!watch)
         {
             var report = Inspector.Describe(file);

@@ -61,7 +61,7 @@ internal static class ListCommand
         long length = new FileInfo(path).Length;
         try
         {
-            using var file = SharedLogFile.Open(name, directory);
+            using var file = SharedLogFile.Open(name, directory, readOnly: true);
             var report = Inspector.Describe(file);
             return new ListEntry(name, file.Kind, length, report.Writer.Pid, report.Writer.Alive,
                 report.Readers.Count, report.Readers.Count(r => !r.Alive), null);

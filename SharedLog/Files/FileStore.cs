@@ -193,12 +193,12 @@ internal static class FileStore
     }
 
     /// <summary>Maps an existing file. The caller validates the header before any pointer escapes.</summary>
-    public static MappedRegion Open(string path, int minimumLength)
+    public static MappedRegion Open(string path, int minimumLength, bool readOnly = false)
     {
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            stream = new FileStream(path, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (FileNotFoundException e)
         {
@@ -210,7 +210,9 @@ internal static class FileStore
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new SharedLogException($"'{path}' cannot be opened for reading and writing: {e.Message} Files are created owner-only; open it as the user that created it.", e);
+            throw new SharedLogException(readOnly
+                ? $"'{path}' cannot be opened for reading: {e.Message}"
+                : $"'{path}' cannot be opened for reading and writing: {e.Message} Files are created owner-only; open it as the user that created it, create it with group Permissions, or open it read-only to inspect it.", e);
         }
         catch (IOException e)
         {
@@ -232,7 +234,7 @@ internal static class FileStore
                 $"'{path}' is {length} bytes long, shorter than a SharedLog header ({minimumLength} bytes): it is truncated or not a SharedLog file.");
         }
 
-        return MappedRegion.Map(path, stream, length, created: false);
+        return MappedRegion.Map(path, stream, length, created: false, readOnly);
     }
 
     /// <summary>

@@ -71,10 +71,10 @@ internal sealed unsafe class SharedFile
     /// Maps an existing file of kind <typeparamref name="T"/> and checks its header and parameters before any
     /// pointer escapes. The caller owns the returned file's region reference.
     /// </summary>
-    public static SharedFile Open<T>(string path, out T parameters)
+    public static SharedFile Open<T>(string path, out T parameters, bool readOnly = false)
         where T : IKindParameters<T>
     {
-        var region = FileStore.Open(path, FileLayout.HeaderLength);
+        var region = FileStore.Open(path, FileLayout.HeaderLength, readOnly);
         try
         {
             var header = FileHeader.Read(region, T.Kind, T.KindName);
@@ -97,7 +97,20 @@ internal sealed unsafe class SharedFile
     public bool IsStillNamed() => FileStore.IsSameFile(FilePath, Header.FileId, out _);
 
     /// <summary>Claims the writer lease if it is free or its owner is dead; null when a live process holds it.</summary>
-    public WriterLease? TryClaimWriter() => WriterLease.TryClaim(Region, FileLayout.WriterOwnerOffset);
+    public WriterLease? TryClaimWriter()
+    {
+        ThrowIfReadOnly("claim the writer");
+        return WriterLease.TryClaim(Region, FileLayout.WriterOwnerOffset);
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> for an operation that writes, on a file opened read-only.</summary>
+    public void ThrowIfReadOnly(string operation)
+    {
+        if (Region.IsReadOnly)
+        {
+            ThrowHelper.ThrowInvalidOperation($"'{FilePath}' was opened read-only (for inspection): it cannot {operation}. Open it with Open to read or write.");
+        }
+    }
 
     /// <summary>Who holds the writer lease and whether the OS says it lives.</summary>
     public (int Pid, Liveness Liveness) DescribeWriter() => WriterLease.Describe(Region, FileLayout.WriterOwnerOffset);
@@ -110,5 +123,9 @@ internal sealed unsafe class SharedFile
     }
 
     /// <summary>Claims a reader slot for a reader or snapshot of this file.</summary>
-    public ReaderLease LeaseReaderSlot(int role) => new(Readers, role, SpaceSignalForReaders);
+    public ReaderLease LeaseReaderSlot(int role)
+    {
+        ThrowIfReadOnly("take a reader slot (readers, snapshots and leases take one)");
+        return new(Readers, role, SpaceSignalForReaders);
+    }
 }

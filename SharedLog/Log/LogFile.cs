@@ -110,9 +110,9 @@ internal sealed unsafe class LogFile
     }
 
     /// <summary>Opens and checks an existing log file; throws <see cref="SharedLogFormatException"/> naming what is wrong.</summary>
-    public static LogFile Open(string path)
+    public static LogFile Open(string path, bool readOnly = false)
     {
-        var file = SharedFile.Open(path, out LogParameters parameters);
+        var file = SharedFile.Open(path, out LogParameters parameters, readOnly);
         return Wrap(file, parameters);
     }
 

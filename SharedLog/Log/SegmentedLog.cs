@@ -84,6 +84,17 @@ public sealed class SegmentedLog : IDisposable
         => new(LogFile.Open(FileStore.ResolvePath(name, directory)));
 
     /// <summary>
+    /// Opens an existing log file for inspection only, mapped without write access: <see cref="GetStatus"/>, the
+    /// properties and <see cref="IsCompleted"/> work; readers, snapshots and the writer (which write to the file) throw
+    /// <see cref="InvalidOperationException"/>. Opening changes nothing in the file, and works for a user who may only
+    /// read it.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file does not exist or cannot be mapped.</exception>
+    /// <exception cref="SharedLogFormatException">The file is not a valid, compatible log.</exception>
+    public static SegmentedLog OpenReadOnly(string name, string? directory = null)
+        => new(LogFile.Open(FileStore.ResolvePath(name, directory), readOnly: true));
+
+    /// <summary>
     /// Opens an existing log file, waiting up to <paramref name="waitForCreation"/> for it to be created: for readers
     /// that start before the writer. <see cref="Timeout.InfiniteTimeSpan"/> waits until it appears or the token is cancelled.
     /// </summary>

@@ -37,6 +37,12 @@ internal sealed unsafe class MappedRegion
 
     public string FilePath { get; }
 
+    /// <summary>
+    /// Mapped without write access (inspection): a store through it would fault, so every handle over a read-only
+    /// region refuses the operations that write (claiming the writer, a reader slot).
+    /// </summary>
+    public bool IsReadOnly { get; private init; }
+
     /// <summary>The mapped length: every offset is checked against it before it becomes an address.</summary>
     public long Length { get; }
 
@@ -84,7 +90,7 @@ internal sealed unsafe class MappedRegion
     }
 
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="stream"/> (sized first when <paramref name="created"/>); takes ownership of the stream.</summary>
-    public static MappedRegion Map(string path, FileStream stream, long length, bool created)
+    public static MappedRegion Map(string path, FileStream stream, long length, bool created, bool readOnly = false)
     {
         try
         {
@@ -93,11 +99,12 @@ internal sealed unsafe class MappedRegion
                 stream.SetLength(length);
             }
 
-            var file = MemoryMappedFile.CreateFromFile(stream, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+            var access = readOnly ? MemoryMappedFileAccess.Read : MemoryMappedFileAccess.ReadWrite;
+            var file = MemoryMappedFile.CreateFromFile(stream, null, length, access, HandleInheritability.None, leaveOpen: false);
             try
             {
-                var view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
-                return new MappedRegion(path, file, view, length);
+                var view = file.CreateViewAccessor(0, length, access);
+                return new MappedRegion(path, file, view, length) { IsReadOnly = readOnly };
             }
             catch
             {

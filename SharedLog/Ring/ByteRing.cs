@@ -155,6 +155,15 @@ public sealed class ByteRing : IDisposable
         => new(RingFile.Open(FileStore.ResolvePath(name, directory)));
 
     /// <summary>
+    /// Opens an existing ring file for inspection only, mapped without write access: <see cref="GetStatus"/> and the
+    /// properties work; readers and the writer throw <see cref="InvalidOperationException"/>.
+    /// </summary>
+    /// <exception cref="SharedLogException">The file does not exist or cannot be mapped.</exception>
+    /// <exception cref="SharedLogFormatException">The file is not a valid, compatible ring.</exception>
+    public static ByteRing OpenReadOnly(string name, string? directory = null)
+        => new(RingFile.Open(FileStore.ResolvePath(name, directory), readOnly: true));
+
+    /// <summary>
     /// Opens an existing ring file, waiting up to <paramref name="waitForCreation"/> for it to be created: for readers
     /// that start before the writer.
     /// </summary>

@@ -70,9 +70,9 @@ internal sealed unsafe class RingFile
     }
 
     /// <summary>Opens and checks an existing ring file; throws <see cref="SharedLogFormatException"/> naming what is wrong.</summary>
-    public static RingFile Open(string path)
+    public static RingFile Open(string path, bool readOnly = false)
     {
-        var file = SharedFile.Open(path, out RingParameters parameters);
+        var file = SharedFile.Open(path, out RingParameters parameters, readOnly);
         return Wrap(file, parameters);
     }
 
