@@ -32,6 +32,9 @@ internal sealed unsafe class LogFile
     private readonly nint[] _extents;
     private readonly Lock _growLock = new();
 
+    /// <summary>The largest extent count whose length this process checked against the file's (it only grows).</summary>
+    private long _checkedExtentCount;
+
     private LogFile(SharedFile file, in LogParameters parameters)
     {
         Shared = file;
@@ -249,14 +252,20 @@ internal sealed unsafe class LogFile
             ThrowHelper.ThrowCorrupt(FilePath, $"its extent count is {count}, but it must be 1 to {MaxExtentCount} (what MaxBytes {Parameters.MaxBytes} allows)");
         }
 
-        long needed = Parameters.ExtentsLength((int)count);
-        if (needed > Region.Length)
+        if (count > Volatile.Read(ref _checkedExtentCount))
         {
-            long length = Region.ReadFileLength();
-            if (length < needed)
+            // Once per new count: the file's length is asked of the OS only when the count grew.
+            long needed = Parameters.ExtentsLength((int)count);
+            if (needed > Region.Length)
             {
-                ThrowHelper.ThrowCorrupt(FilePath, $"it is {length} bytes long, but its {count} extents need {needed} bytes: it was truncated");
+                long length = Region.ReadFileLength();
+                if (length < needed)
+                {
+                    ThrowHelper.ThrowCorrupt(FilePath, $"it is {length} bytes long, but its {count} extents need {needed} bytes: it was truncated");
+                }
             }
+
+            Volatile.Write(ref _checkedExtentCount, count);
         }
 
         return count;
