@@ -17,6 +17,7 @@ public static class Program
     private static readonly Dictionary<string, string> s_byName = new(StringComparer.Ordinal)
     {
         ["ping-pong"] = "SharedLog.Benchmarks.CrossProcess.PingPong",
+        ["retention"] = "SharedLog.Benchmarks.Micro.RetentionComparison",
     };
 
     public static int Main(string[] args)
@@ -62,6 +63,7 @@ public static class Program
           suite [--quick|--full]   log and ring throughput, spinning and blocking round trips, each against its
                             baselines (raw shared-memory ring, futex, pipe, Unix socket), pinned and unpinned
           ping-pong         idle CPU of a waiting reader, async round trips, append cost
+          retention [--records N] [--rounds R]   append and TryGet under Unbounded beside Window, interleaved
           micro [--filter PATTERN ...]   BenchmarkDotNet microbenchmarks (e.g. micro --filter '*')
         Each cross-process command takes --help.
         """);

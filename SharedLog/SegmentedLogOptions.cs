@@ -15,6 +15,23 @@ public sealed class SegmentedLogOptions
     /// </summary>
     public long RetainedCapacity { get; init; } = 65536;
 
+    /// <summary>
+    /// What the log keeps. <see cref="LogRetention.Window"/> (the default): a rolling window in a file of fixed size.
+    /// <see cref="LogRetention.Unbounded"/>: every record, in a file that grows up to <see cref="MaxBytes"/>; there
+    /// <see cref="RetainedCapacity"/>, <see cref="SpareSegments"/>, <see cref="SlowReaderPolicy"/> and
+    /// <see cref="SlowReaderTimeout"/> have no effect on retention (nothing is retired, reused or evicted).
+    /// </summary>
+    public LogRetention Retention { get; init; } = LogRetention.Window;
+
+    /// <summary>
+    /// Under <see cref="LogRetention.Unbounded"/>, the largest the file may grow to, in bytes (header, reader table and
+    /// segments); it must be set there: 0 (the default) is refused. The file starts with one segment and grows by
+    /// extents of 1, 2, 4, ... segments, so it holds <c>2^n - 1</c> segments for the largest <c>n</c> that fits; an
+    /// append that needs more throws <see cref="SharedLogException"/> naming MaxBytes, and the log stays readable.
+    /// Must be 0 under <see cref="LogRetention.Window"/>.
+    /// </summary>
+    public long MaxBytes { get; init; }
+
     /// <summary>Reader and snapshot slots in the file. Default 64.</summary>
     public int MaxReaders { get; init; } = 64;
 

@@ -206,7 +206,7 @@ public sealed class FuzzTests : IDisposable
     private static List<BaseFile> BaseFiles(string directory)
     {
         var list = new List<BaseFile>();
-        foreach (string kind in new[] { "clean-evict", "clean-block", "dead-mid-append", "dead-mid-roll", "dead-pins", "fresh" })
+        foreach (string kind in new[] { "clean-evict", "clean-block", "dead-mid-append", "dead-mid-roll", "dead-pins", "fresh", "grown" })
         {
             var options = new SegmentedLogOptions
             {
@@ -218,6 +218,10 @@ public sealed class FuzzTests : IDisposable
                 SlowReaderPolicy = kind == "clean-evict" ? SlowReaderPolicy.Evict : SlowReaderPolicy.Block,
                 SlowReaderTimeout = TimeSpan.FromMilliseconds(50),
                 Directory = directory,
+
+                // An unbounded log grown to a few extents: its extent count and its length are fuzzed too.
+                Retention = kind == "grown" ? LogRetention.Unbounded : LogRetention.Window,
+                MaxBytes = kind == "grown" ? 1 << 20 : 0,
             };
             string name = "base-" + kind;
             var (writer, log) = SegmentedLog.CreateClaimed(name, options);
@@ -264,7 +268,9 @@ public sealed class FuzzTests : IDisposable
                 throw new InvalidOperationException("the fuzzer's checksum differs from the library's: crafted headers would never pass it");
             }
 
-            list.Add(new BaseFile(kind, File.ReadAllBytes(log.FilePath), file.DataOffset, file.SlotStride, file.SlotCount, file.SegmentDataOffset, file.SegmentCapacity, file.SegmentBytes));
+            byte[] bytes = File.ReadAllBytes(log.FilePath);
+            int slots = file.IsUnbounded ? (int)((bytes.Length - file.DataOffset) / file.SlotStride) : file.SlotCount;
+            list.Add(new BaseFile(kind, bytes, file.DataOffset, file.SlotStride, slots, file.SegmentDataOffset, file.SegmentCapacity, file.SegmentBytes));
             fields.Dispose();
             log.Dispose();
             SegmentedLog.Delete(name, directory);
@@ -280,7 +286,7 @@ public sealed class FuzzTests : IDisposable
         (FileLayout.PolicyOffset, 4), (FileLayout.SlowReaderTimeoutMsOffset, 4), (FileLayout.CreatedOffset, 8),
         (LogLayout.SegmentCapacityOffset, 4), (LogLayout.SegmentBytesOffset, 4), (LogLayout.SlotCountOffset, 4),
         (LogLayout.SpareSegmentsOffset, 4), (LogLayout.RetainedCapacityOffset, 8), (LogLayout.SlotStrideOffset, 8),
-        (LogLayout.RetainedSegmentsOffset, 4),
+        (LogLayout.RetainedSegmentsOffset, 4), (LogLayout.RetentionOffset, 4), (LogLayout.MaxBytesOffset, 8),
     ];
 
     /// <summary>Damages <paramref name="bytes"/> one way or several; returns what it did (to reproduce a failure).</summary>
@@ -333,7 +339,12 @@ public sealed class FuzzTests : IDisposable
 
             case 2:
             {
-                int offset = random.Next(2) == 0 ? LogLayout.HeadGenerationOffset : LogLayout.OldestGenerationOffset;
+                int offset = random.Next(3) switch
+                {
+                    0 => LogLayout.HeadGenerationOffset,
+                    1 => LogLayout.OldestGenerationOffset,
+                    _ => LogLayout.ExtentCountOffset,
+                };
                 long value = Interesting(random, file, head);
                 Write(bytes, offset, 8, value);
                 return $"hot field @{offset} = {value}";

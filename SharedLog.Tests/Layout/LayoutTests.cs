@@ -49,6 +49,10 @@ public sealed class LayoutTests
         Assert.Equal(lines.Length, lines.Select(o => o / 128).Distinct().Count());
         Assert.Equal(FileLayout.HotLine0Offset, LogLayout.HeadGenerationOffset);
         Assert.Equal(FileLayout.HotLine0Offset + 8, LogLayout.OldestGenerationOffset);
+
+        // The extent count is the writer's too, on its hot line (it changes once per extent, so it costs readers nothing).
+        Assert.Equal(FileLayout.HotLine0Offset / 128, LogLayout.ExtentCountOffset / 128);
+        Assert.Equal(0, LogLayout.ExtentCountOffset % 8);
     }
 
     [Fact]
@@ -81,10 +85,18 @@ public sealed class LayoutTests
         Assert.Equal(72, LogLayout.RetainedCapacityOffset);
         Assert.Equal(80, LogLayout.SlotStrideOffset);
         Assert.Equal(88, LogLayout.RetainedSegmentsOffset);
-        Assert.True(LogLayout.RetainedSegmentsOffset + 4 <= FileLayout.FileIdOffset);
+        Assert.Equal(92, LogLayout.RetentionOffset);
+        Assert.Equal(96, LogLayout.MaxBytesOffset);
+        Assert.True(LogLayout.MaxBytesOffset + 8 <= FileLayout.FileIdOffset);
+        Assert.Equal(0, LogLayout.RetentionWindow);
+        Assert.Equal(1, LogLayout.RetentionUnbounded);
+        Assert.Equal((int)LogRetention.Window, LogLayout.RetentionWindow);
+        Assert.Equal((int)LogRetention.Unbounded, LogLayout.RetentionUnbounded);
+        Assert.Equal(40, LogLayout.MaxExtentCount);
         Assert.Equal(256, LogLayout.HeadGenerationOffset);
         Assert.Equal(264, LogLayout.OldestGenerationOffset);
         Assert.Equal(272, LogLayout.CompletedSequenceOffset);
+        Assert.Equal(280, LogLayout.ExtentCountOffset);
 
         Assert.Equal(0, SegmentLayout.GenerationOffset);
         Assert.Equal(8, SegmentLayout.FirstSequenceOffset);

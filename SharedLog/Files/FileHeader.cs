@@ -98,14 +98,18 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
         check.Require(dataOffset == DataOffsetFor(maxReaders), "DataOffset", dataOffset, $"{DataOffsetFor(maxReaders)} for MaxReaders {maxReaders}");
         long fileLength = *(long*)(b + FileLayout.FileLengthOffset);
         check.Require(fileLength >= dataOffset && fileLength <= FileLayout.MaxFileLength, "FileLength", fileLength, $"{dataOffset} to {FileLayout.MaxFileLength}");
-        if (region.Length != fileLength)
+        if (region.Length < fileLength)
         {
-            throw new SharedLogFormatException(
-                $"'{path}' is {region.Length} bytes long but its header describes {fileLength} bytes: it was truncated or extended. Delete it and create it again.");
+            // Longer is checked by the kind, whose file may grow (SharedFile.Open).
+            throw LengthMismatch(path, region.Length, fileLength);
         }
 
         return new FileHeader(kind, maxReaders, (SlowReaderPolicy)policy, timeoutMs, dataOffset, fileLength, ReadFileId(b));
     }
+
+    /// <summary>The error for a file whose length is not the one its header describes.</summary>
+    public static SharedLogFormatException LengthMismatch(string path, long length, long described)
+        => new($"'{path}' is {length} bytes long but its header describes {described} bytes: it was truncated or extended. Delete it and create it again.");
 
     /// <summary>
     /// Reads the kind and length of the file at <paramref name="path"/> from its header with a plain read (no mapping),
@@ -125,10 +129,11 @@ internal readonly record struct FileHeader(int Kind, int MaxReaders, SlowReaderP
         }
 
         long fileLength = MemoryMarshal.Read<long>(line[FileLayout.FileLengthOffset..]);
-        if (length != fileLength)
+        // An unbounded log grows past the length it was created with (its header's length is the initial one).
+        bool mayGrow = kind == FileLayout.KindLog && MemoryMarshal.Read<int>(line[LogLayout.RetentionOffset..]) == LogLayout.RetentionUnbounded;
+        if (mayGrow ? length < fileLength : length != fileLength)
         {
-            throw new SharedLogFormatException(
-                $"'{path}' is {length} bytes long but its header describes {fileLength} bytes: it was truncated or extended. Delete it and create it again.");
+            throw LengthMismatch(path, length, fileLength);
         }
 
         return (kind, length);

@@ -17,8 +17,11 @@ internal unsafe interface IKindParameters<TSelf>
     /// <summary>Reads the kind's fields from a header whose identity is checked; throws what <paramref name="check"/> throws.</summary>
     static abstract TSelf Read(byte* header, ParameterCheck check);
 
-    /// <summary>Bytes the structure needs after the file's data offset.</summary>
+    /// <summary>Bytes the structure needs after the file's data offset when it is created.</summary>
     long DataLength { get; }
+
+    /// <summary>Whether the file may grow past the length it was created with (and open must accept it longer).</summary>
+    bool MayGrow { get; }
 
     /// <summary>Writes the kind's fields into the header (before it is sealed).</summary>
     void Write(byte* header);

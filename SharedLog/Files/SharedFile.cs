@@ -84,6 +84,11 @@ internal sealed unsafe class SharedFile
                 ParameterCheck.ForFile(path).Fail("FileLength", header.FileLength, $"{header.DataOffset + parameters.DataLength} for its parameters");
             }
 
+            if (region.Length != header.FileLength && !parameters.MayGrow)
+            {
+                throw FileHeader.LengthMismatch(path, region.Length, header.FileLength);
+            }
+
             return new SharedFile(region, header);
         }
         catch

@@ -1,8 +1,11 @@
 namespace SharedLog.Layout;
 
 /// <summary>
-/// The segmented log's parameters, hot counters and segment slots. Slot <c>g % SlotCount</c> holds generation
-/// <c>g</c>; readers pin a suffix of generations, so the oldest slot is always the first to become free.
+/// The segmented log's parameters, hot counters and segment slots. Under <c>Window</c> retention slot
+/// <c>g % SlotCount</c> holds generation <c>g</c>; readers pin a suffix of generations, so the oldest slot is always
+/// the first to become free. Under <c>Unbounded</c> retention generation <c>g</c> lives at
+/// <c>DataOffset + g x SlotStride</c> for ever: the file grows by extents, extent <c>e</c> holding <c>2^e</c>
+/// segments (generations <c>2^e - 1</c> to <c>2^(e+1) - 2</c>), so <c>n</c> extents span <c>2^n - 1</c> segments.
 /// </summary>
 /// <remarks><code>
 ///   0                   1                   2                   3
@@ -21,6 +24,10 @@ namespace SharedLog.Layout;
 ///  |                     Slot Stride (8 bytes)                     |  80
 ///  +---------------------------------------------------------------+
 ///  |                     Retained Segments                         |  88
+///  +---------------------------------------------------------------+
+///  |                     Retention (0 Window, 1 Unbounded)         |  92
+///  +---------------------------------------------------------------+
+///  |                     Max Bytes (8; the growth limit, Unbounded) |  96
 ///  +---------------------------------------------------------------+  hot line 0 (writer, release)
 ///  |                     Head Generation (8 bytes)                 |  256
 ///  +---------------------------------------------------------------+
@@ -29,10 +36,16 @@ namespace SharedLog.Layout;
 ///  |  Completed Sequence (8): 0 while open, else the final next     |  272
 ///  |  sequence + 1 (release, after the last record's count)        |
 ///  +---------------------------------------------------------------+
+///  |  Extent Count (8; Unbounded): extents allocated and usable    |  280
+///  |  (release, after the space is reserved; before a new head)    |
+///  +---------------------------------------------------------------+
 /// </code>
 /// Head Generation is published (release) after the new head slot is initialised; readers acquire it before
 /// touching that slot. Oldest Generation is raised (release, then a full fence) before the writer scans reader
 /// pins to reuse a slot; a reader stores its pin, fences, and re-reads it (a Dekker handshake).
+/// Extent Count only grows, by one, under <c>Unbounded</c>: the writer reserves the extent's blocks
+/// (<c>posix_fallocate</c>), then publishes the count (release), then rolls into it; readers acquire the count before
+/// they map an extent, and check it against the file's length. 0 under <c>Window</c> (the field is unused there).
 /// </remarks>
 internal static class LogLayout
 {
@@ -43,10 +56,19 @@ internal static class LogLayout
     public const int RetainedCapacityOffset = 72;
     public const int SlotStrideOffset = 80;
     public const int RetainedSegmentsOffset = 88;
+    public const int RetentionOffset = 92;
+    public const int MaxBytesOffset = 96;
 
     public const int HeadGenerationOffset = 256;
     public const int OldestGenerationOffset = 264;
     public const int CompletedSequenceOffset = 272;
+    public const int ExtentCountOffset = 280;
+
+    public const int RetentionWindow = 0;
+    public const int RetentionUnbounded = 1;
+
+    /// <summary>At most this many extents (2^40 - 1 segments; <see cref="FileLayout.MaxFileLength"/> binds first).</summary>
+    public const int MaxExtentCount = 40;
 
     /// <summary>Completed Sequence of a log that is still open (0, so files made before the field read as open).</summary>
     public const long NotCompleted = 0;

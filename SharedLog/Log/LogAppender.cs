@@ -21,7 +21,9 @@ namespace SharedLog.Log;
 /// writing anything into it, and publishes the new head last. A writer killed at any step leaves a prefix of committed
 /// records; <see cref="Segment.Recover"/> publishes every record whose length was written and the writer resumes after
 /// it. After each commit the writer notifies the data signal (a full fence and one load; a wake-up only when a reader
-/// sleeps); it sleeps on the space signal when it must wait for a slow reader.
+/// sleeps); it sleeps on the space signal when it must wait for a slow reader. Under Unbounded retention nothing is
+/// retired or reused: before rolling into a generation beyond the file's extents the writer grows the file
+/// (<see cref="LogFile.GrowFor"/>), then rolls as usual.
 /// Every write path checks the lease first (<see cref="WriterLease.ThrowIfLost"/>), and every reservation (an open
 /// claim or record writer) carries a number: a later append or claim discards it, and committing it then throws.
 /// </remarks>
@@ -44,6 +46,7 @@ internal sealed unsafe class LogAppender
     private int _reservedTypeId;
     private bool _completed;
     private MappedMemoryManager?[]? _segmentMemory;
+    private long _segmentMemoryGeneration = -1;
     private bool _disposed;
     private long _lastImmediateReapMs = long.MinValue / 2;
 
@@ -205,7 +208,13 @@ internal sealed unsafe class LogAppender
         int length = ReservationSpan(reservation, written, sizeHint).Length;
         var managers = _segmentMemory ??= new MappedMemoryManager?[_log.SlotCount];
         int slot = (int)((ulong)_headGeneration % (ulong)_log.SlotCount);
-        var manager = managers[slot] ??= new MappedMemoryManager(_segment.RecordAt(0), _segmentBytes);
+        var manager = managers[slot];
+        if (manager is null || (_log.IsUnbounded && _segmentMemoryGeneration != _headGeneration))
+        {
+            // Under Unbounded every segment has its own slot: one manager for the head, made once per segment.
+            manager = managers[slot] = new MappedMemoryManager(_segment.RecordAt(0), _segmentBytes);
+            _segmentMemoryGeneration = _headGeneration;
+        }
         return manager.Memory.Slice(_offset + RecordLayout.HeaderLength + written, length);
     }
 
@@ -296,6 +305,15 @@ internal sealed unsafe class LogAppender
     private bool Roll(bool wait)
     {
         long generation = _headGeneration + 1;
+        if (_log.IsUnbounded)
+        {
+            // Nothing is retired or reused: grow when the next segment lies beyond the extents, then roll into it.
+            _log.GrowFor(generation);
+            _lease.ThrowIfLost();
+            PublishHead(generation);
+            return true;
+        }
+
         long oldest = Math.Max(0, generation - _log.RetainedSegments);
         if (oldest > *_log.OldestGeneration)
         {
@@ -312,6 +330,13 @@ internal sealed unsafe class LogAppender
 
         // The wait may have lasted long enough for the lease to be taken over: check before overwriting a slot.
         _lease.ThrowIfLost();
+        PublishHead(generation);
+        return true;
+    }
+
+    /// <summary>Initialises the slot of <paramref name="generation"/> and publishes it as the head.</summary>
+    private void PublishHead(long generation)
+    {
         var segment = _log.SegmentAt(generation);
         segment.MarkReusing();
         segment.Initialise(_nextSequence);
@@ -320,7 +345,6 @@ internal sealed unsafe class LogAppender
         // Release: seals the old head (its count is final) and publishes the new one; pairs with ReadAcquire of HeadGeneration.
         Atomic.WriteRelease(_log.HeadGeneration, generation);
         Attach(generation, segment, 0, 0);
-        return true;
     }
 
     /// <summary>Waits (or evicts) until no live reader pins <paramref name="generation"/>. False when it would have to wait and may not.</summary>

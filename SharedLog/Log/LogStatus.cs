@@ -19,7 +19,23 @@ public sealed record LogStatus(
     bool WriterAlive,
     IReadOnlyList<ReaderStatus> Readers,
     bool IsCompleted,
-    IReadOnlyList<SegmentStatus> Segments);
+    IReadOnlyList<SegmentStatus> Segments)
+{
+    /// <summary>What the log keeps: a rolling window, or every record in a growing file.</summary>
+    public LogRetention Retention { get; init; }
+
+    /// <summary>Under <see cref="LogRetention.Unbounded"/>, the extents the file has grown to (extent <c>e</c> holds <c>2^e</c> segments); 0 under Window.</summary>
+    public int ExtentCount { get; init; }
+
+    /// <summary>Under <see cref="LogRetention.Unbounded"/>, how many of those extents this process has mapped so far (each is mapped when first read).</summary>
+    public int MappedExtentCount { get; init; }
+
+    /// <summary>The bytes of the file the log uses: its whole (fixed) length under Window, the header and every extent under Unbounded.</summary>
+    public long FileBytes { get; init; }
+
+    /// <summary>The growth limit under <see cref="LogRetention.Unbounded"/>; 0 under Window.</summary>
+    public long MaxBytes { get; init; }
+}
 
 /// <summary>One retained segment of a log.</summary>
 /// <param name="Generation">The segment's number (its <see cref="LogChunk.SegmentSequence"/>).</param>

@@ -65,7 +65,7 @@ internal sealed class LogView
 
             // Acquire: pairs with the release of HeadGeneration in LogAppender.Roll.
             long head = Atomic.ReadAcquire(_log.HeadGeneration);
-            if (head < first || head - first >= _log.SlotCount)
+            if (!_log.IsWindowValid(head, first))
             {
                 _log.ThrowIfWindowUnchanged(head, first, $"the window of generations [{first}, {head}] is not valid for {_log.SlotCount} slots");
                 continue;

@@ -39,10 +39,16 @@ public sealed class SegmentedLog : IDisposable
     /// <summary>The retention target the file was created with.</summary>
     public long RetainedCapacity => Live.Parameters.RetainedCapacity;
 
+    /// <summary>What the log keeps: a rolling window, or every record in a file that grows.</summary>
+    public LogRetention Retention => Live.Parameters.Retention;
+
+    /// <summary>The growth limit of the file under <see cref="LogRetention.Unbounded"/>; 0 under Window.</summary>
+    public long MaxBytes => Live.Parameters.MaxBytes;
+
     /// <summary>Reader and snapshot slots in the file.</summary>
     public int MaxReaders => Live.Shared.Header.MaxReaders;
 
-    /// <summary>Segment slots in the file (retained + head + spare).</summary>
+    /// <summary>Segment slots the file was created with (retained + head + spare; 1 under <see cref="LogRetention.Unbounded"/>, whose file grows).</summary>
     public int SlotCount => Live.SlotCount;
 
     /// <summary>What the writer does about slow readers.</summary>
@@ -235,8 +241,16 @@ public sealed class SegmentedLog : IDisposable
 
             long next = segments[^1].FirstSequence + segments[^1].Count;
             var (writerPid, liveness) = log.Shared.DescribeWriter();
+            int extents = (int)log.ReadExtentCount();
             return new LogStatus(head, oldest, segments[0].FirstSequence, next, writerPid, writerPid != 0 && liveness != Platform.Liveness.Dead,
-                Leases.ReaderTable.ToStatus(readers, next), log.CompletedAt >= 0, segments);
+                Leases.ReaderTable.ToStatus(readers, next), log.CompletedAt >= 0, segments)
+            {
+                Retention = log.Parameters.Retention,
+                ExtentCount = extents,
+                MappedExtentCount = log.MappedExtentCount,
+                FileBytes = log.IsUnbounded ? log.Parameters.ExtentsLength(extents) : log.Shared.Header.FileLength,
+                MaxBytes = log.Parameters.MaxBytes,
+            };
         }
     }
 
@@ -272,6 +286,8 @@ public sealed class SegmentedLog : IDisposable
         ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "SegmentBytes", actual.SegmentBytes, wanted.SegmentBytes);
         ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "RetainedCapacity", actual.RetainedCapacity, wanted.RetainedCapacity);
         ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "SpareSegments", actual.SpareSegments, wanted.SpareSegments);
+        ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "Retention", (long)actual.Retention, (long)wanted.Retention);
+        ParameterCheck.ThrowIfContradicts("log", _log.FilePath, "MaxBytes", actual.MaxBytes, wanted.MaxBytes);
         _log.Shared.Header.ThrowIfContradicts("log", _log.FilePath, options.MaxReaders, options.SlowReaderPolicy, options.SlowReaderTimeout);
     }
 

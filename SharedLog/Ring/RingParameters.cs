@@ -16,6 +16,9 @@ internal readonly record struct RingParameters(int Capacity) : IKindParameters<R
 
     public long DataLength => Capacity;
 
+    /// <summary>A ring's file never grows.</summary>
+    public bool MayGrow => false;
+
     public static RingParameters Plan(ByteRingOptions options) => Check(ParameterCheck.ForOptions, options.Capacity);
 
     public static unsafe RingParameters Read(byte* header, ParameterCheck check) => Check(check, *(long*)(header + RingLayout.CapacityOffset));
