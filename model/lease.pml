@@ -124,7 +124,7 @@ proctype Claimant(byte me) {
                   :: else -> goto lost
                   fi }
                 assert(!(OTHER_WRITES(me, 1) || OTHER_WRITES(me, 2) || OTHER_WRITES(me, 3)));   /* never two writers */
-                writing[me] = 0                             /* LogWriter.Publish: the append's stores */
+                writing[me] = 0                             /* LogAppender.Publish: the append's stores */
              od;
 lost:
              /* OwnerBlock.Release: CAS the owner word back to free (pid 0, same epoch) */

@@ -11,8 +11,8 @@
  * Memory model: as in ring.pml. Sequentially consistent; each atomic block is one access to shared memory with
  * the process's own bookkeeping. x64 is TSO, so only store->load pairs can be reordered, and the code fences the
  * two that matter: the Dekker handshake of a reader's pin (ReaderTable.PinOldest: store pin; FullFence; load
- * Oldest) against the writer raising Oldest (LogWriter.Roll: release Oldest; FullFence; scan pins), and the
- * seqlock mark (LogWriter.Roll: Exchange generation to -1, then overwrite) against the reader's validation (read
+ * Oldest) against the writer raising Oldest (LogAppender.Roll: release Oldest; FullFence; scan pins), and the
+ * seqlock mark (LogAppender.Roll: Exchange generation to -1, then overwrite) against the reader's validation (read
  * record; LoadFence; load generation). Everything else is a release store paired with an acquire load.
  *
  * Properties (assertions):
@@ -123,7 +123,7 @@ end_standby:
     :: else ->
        if
        :: count == 1 ->
-          /* LogWriter.Roll */
+          /* LogAppender.Roll */
           atomic {
             g = head + 1;
             if
@@ -169,7 +169,7 @@ end_sleep:
           atomic { Head = g; head = g; count = 0 }          /* Roll: release Head Generation */
        :: else
        fi;
-       /* LogWriter.Publish */
+       /* LogAppender.Publish */
        payload[s] = seq;                                    /* the payload (and type id, index entry) */
        lenw[s] = 1;                                          /* Publish: release the length word (the commit) */
        atomic { cnt[s] = 1; count = 1; seq++ }              /* Publish: release the record count */

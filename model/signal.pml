@@ -1,6 +1,6 @@
 /*
  * The need-wakeup handshake of the futex signals (Signal: Notify, Wake, PrepareSleep, Sleep, Wait), as the data
- * signal uses it (RingWriter.Publish / LogWriter.Publish notify, RingReader / LogReader wait) and as the space
+ * signal uses it (RingProducer.Publish / LogAppender.Publish notify, RingReader / LogReader wait) and as the space
  * signal uses it (RingReader.NotifySpace / LogReader notify after moving a pin, RingWriter.ProbeSpace /
  * LogWriter.AwaitFree wait).
  *
@@ -84,7 +84,7 @@ proctype Notifier(byte me) {
      :: skip                                 /* ... or only after the flag load below (Signal.Notify: no fence) */
      fi;
 #else
-     cond++;                                 /* RingWriter.Publish: release Writer Position (or a reader's pin) */
+     cond++;                                 /* RingProducer.Publish: release Writer Position (or a reader's pin) */
                                              /* Signal.Notify: FullFence */
 #endif
      if

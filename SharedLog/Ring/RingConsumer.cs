@@ -156,7 +156,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         RearmIfEvicted();
         for (int lap = 0; lap < 1024; lap++)
         {
-            // Acquire: pairs with the release of Writer Position in RingWriter.Publish; the bytes below it are written.
+            // Acquire: pairs with the release of Writer Position in RingProducer.Publish; the bytes below it are written.
             long writer = Atomic.ReadAcquire(_ring.WriterPosition);
             long tail = Atomic.ReadAcquire(_ring.TailPosition);
             if (tail > _position)
@@ -425,7 +425,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// <summary>The writer position now (acquire).</summary>
     public long WriterPositionNow => Atomic.ReadAcquire(_ring.WriterPosition);
 
-    /// <summary>The completed position now, or <see cref="RingLayout.NotCompleted"/> (acquire; pairs with RingWriter.Complete).</summary>
+    /// <summary>The completed position now, or <see cref="RingLayout.NotCompleted"/> (acquire; pairs with RingProducer.Complete).</summary>
     public long CompletedPositionNow => Atomic.ReadAcquire(_ring.CompletedPosition);
 
     private bool HasDataBeyond(long beyond)
@@ -458,7 +458,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     private bool IsIntact(long position)
     {
         // Load fence: the data was read before Tail is re-read; pairs with the full fence of the Tail store in
-        // RingWriter.RaiseTail, which precedes every overwrite.
+        // RingProducer.RaiseTail, which precedes every overwrite.
         Atomic.LoadFence();
         return Atomic.ReadAcquire(_ring.TailPosition) <= position;
     }

@@ -357,7 +357,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             return _capacity;
         }
 
-        // Acquire: a changed Join Sequence means a reader pinned where the cache does not know; pairs with RingReader.Join.
+        // Acquire: a changed Join Sequence means a reader pinned where the cache does not know; pairs with RingConsumer.Join.
         if (Atomic.ReadAcquire(_ring.JoinSequence) != _seenJoins)
         {
             Rescan(reap: false);
@@ -404,7 +404,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         {
             if (newTail > _intent)
             {
-                // Full fence: the intent is visible before Join Sequence is re-read (Dekker with RingReader.Join).
+                // Full fence: the intent is visible before Join Sequence is re-read (Dekker with RingConsumer.Join).
                 Atomic.Exchange(_ring.TailIntent, newTail);
                 _intent = newTail;
             }
@@ -436,7 +436,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         }
 
         // Full fence: Tail is visible before any byte below it is overwritten; pairs with the LoadFence + ReadAcquire
-        // of Tail after a reader's copy (RingReader.IsIntact).
+        // of Tail after a reader's copy (RingConsumer.IsIntact).
         Atomic.Exchange(_ring.TailPosition, newTail);
         _tail = newTail;
         return true;
