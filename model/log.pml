@@ -8,6 +8,12 @@
  * generation 3 reuses the slot of generation 0. The writer appends NRECORDS records; record s carries payload s.
  * A second writer takes the lease over once the first is dead (lease.pml) and recovers.
  *
+ * Switches: BLOCK=1 Block (default), 0 Evict; CRASH=1 a Killer may stop the first writer or either reader at any
+ * step (default), 0 no crash; VICTIM 0/1/2 only reader 0, reader 1 or the first writer may be stopped (default 9:
+ * any one of them); MAXOPS TryRead calls of reader 0; NRECORDS records written; NORECOUNT=1 the seeded recovery
+ * bug: Recover finds a committed but uncounted record and does not publish its count [expected: L4 violated, with
+ * a crash of the first writer only].
+ *
  * Memory model: as in ring.pml. Sequentially consistent; each atomic block is one access to shared memory with
  * the process's own bookkeeping. x64 is TSO, so only store->load pairs can be reordered, and the code fences the
  * two that matter: the Dekker handshake of a reader's pin (ReaderTable.PinOldest: store pin; FullFence; load
@@ -34,6 +40,12 @@
 #endif
 #ifndef CRASH
 #define CRASH 1
+#endif
+#ifndef VICTIM
+#define VICTIM 9             /* with CRASH=1: 0 or 1 only that reader may crash, 2 only the first writer; 9 any */
+#endif
+#ifndef NORECOUNT
+#define NORECOUNT 0          /* seeded bug: Recover counts a committed record but does not publish the count */
 #endif
 
 #define SLOTS   3
@@ -111,7 +123,11 @@ end_standby:
     if
     :: count == 0 -> atomic { if :: lenw[s] != 0 -> count = 1 :: else fi }   /* acquire the length word */
        if
+#if NORECOUNT
+       :: count == 1 -> skip                                /* (seeded bug) the count is not published */
+#else
        :: count == 1 -> cnt[s] = 1                          /* Recover: release the count */
+#endif
        :: else
        fi
     :: else
@@ -302,8 +318,15 @@ proctype Reader(byte r; byte maxops) {
 proctype Killer() {
   if
 #if CRASH
+#if VICTIM == 9 || VICTIM == 0
   :: alive[0] = 0
+#endif
+#if VICTIM == 9 || VICTIM == 1
+  :: alive[1] = 0
+#endif
+#if VICTIM == 9 || VICTIM == W0
   :: alive[W0] = 0
+#endif
 #endif
   :: skip
   fi

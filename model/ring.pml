@@ -83,6 +83,9 @@
 #ifndef SEEKPIN
 #define SEEKPIN 0
 #endif
+#ifndef VICTIM
+#define VICTIM 9            /* with CRASH=1: 0 or 1 only that reader may crash, 2 only the first writer; 9 any */
+#endif
 
 #define C       2
 #define NR      2
@@ -521,9 +524,15 @@ proctype Reader(byte r; byte maxops; bool every) {
 proctype Killer() {
   if
 #if CRASH
+#if VICTIM == 9 || VICTIM == 0
   :: alive[0] = 0
+#endif
+#if VICTIM == 9 || VICTIM == 1
   :: alive[1] = 0
+#endif
+#if VICTIM == 9 || VICTIM == W0
   :: alive[W0] = 0
+#endif
 #endif
   :: skip
   fi
