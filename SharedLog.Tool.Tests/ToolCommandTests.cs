@@ -72,6 +72,41 @@ public sealed class ToolCommandTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_describes_an_unbounded_log_by_its_extents()
+    {
+        var (writer, log) = SegmentedLog.CreateClaimed("history", new SegmentedLogOptions
+        {
+            SegmentCapacity = 4,
+            Retention = LogRetention.Unbounded,
+            MaxBytes = 64L << 20,
+            Directory = _dir.Path,
+        });
+        using (log)
+        using (writer)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                writer.Append([(byte)i]);
+            }
+
+            using var tool = ToolProcess.Run("inspect", "history", "--dir", _dir.Path, "--json");
+
+            Assert.Equal(0, tool.ExitCode);
+            var report = JsonDocument.Parse(tool.Output).RootElement.GetProperty("log");
+            Assert.Equal("Unbounded", report.GetProperty("retention").GetString());
+            Assert.Equal(log.GetStatus().ExtentCount, report.GetProperty("extentCount").GetInt64());
+            var segments = report.GetProperty("segments").EnumerateArray().ToList();
+            Assert.Equal(10, segments.Count);
+
+            // Every segment keeps its own place: slot = generation.
+            Assert.All(segments, s => Assert.Equal(s.GetProperty("generation").GetInt64(), s.GetProperty("slot").GetInt64()));
+
+            using var text = ToolProcess.Run("inspect", "history", "--dir", _dir.Path);
+            Assert.Contains("unbounded retention", text.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Inspect_takes_no_reader_slot_even_while_watching()
     {
         var (writer, log) = SegmentedLog.CreateClaimed("watched", new SegmentedLogOptions { Directory = _dir.Path });

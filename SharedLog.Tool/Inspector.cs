@@ -13,14 +13,16 @@ internal static class Inspector
         if (file.Log is { } log)
         {
             var status = log.GetStatus();
+            bool unbounded = status.Retention == LogRetention.Unbounded;
             var segments = status.Segments
-                .Select(s => new SegmentReport(s.Generation, (int)(s.Generation % log.SlotCount), s.FirstSequence, s.Count, s.IsHead))
+                .Select(s => new SegmentReport(s.Generation, unbounded ? s.Generation : s.Generation % log.SlotCount, s.FirstSequence, s.Count, s.IsHead))
                 .ToList();
             var report = new LogReport(
                 log.SegmentCapacity, log.SegmentBytes, log.RetainedCapacity, log.SlotCount, log.MaxReaders,
                 log.SlowReaderPolicy.ToString(), log.SlowReaderTimeout.TotalSeconds,
                 status.FirstSequence, status.NextSequence, status.NextSequence - status.FirstSequence,
-                status.OldestGeneration, status.HeadGeneration, status.IsCompleted, segments);
+                status.OldestGeneration, status.HeadGeneration, status.IsCompleted, segments,
+                status.Retention.ToString(), status.ExtentCount, status.MaxBytes);
             var readers = status.Readers.Select(r => Reader(r, previous, interval)).ToList();
             RatesReport? rates = previous?.Log is { } before && interval > 0
                 ? new RatesReport(interval, (status.NextSequence - before.NextSequence) / interval, "records")

@@ -52,8 +52,11 @@ internal static class Render
         Row("writer", Owner(report.Writer.Pid, report.Writer.Alive) + (report.Writer.Pid != 0 && !report.Writer.Alive ? ": the lease can be taken over" : ""));
         if (report.Log is { } log)
         {
-            Row("options", $"{Format.Count(log.SegmentCapacity)} records or {Format.Bytes(log.SegmentBytes)} per segment, {log.SlotCount} segment slots, " +
-                $"{Format.Count(log.RetainedCapacity)} records retained, {log.MaxReaders} reader slots");
+            Row("options", log.Retention == "Unbounded"
+                ? $"{Format.Count(log.SegmentCapacity)} records or {Format.Bytes(log.SegmentBytes)} per segment, unbounded retention: " +
+                  $"{log.ExtentCount} extents, growing up to {Format.Bytes(log.MaxBytes)}, {log.MaxReaders} reader slots"
+                : $"{Format.Count(log.SegmentCapacity)} records or {Format.Bytes(log.SegmentBytes)} per segment, {log.SlotCount} segment slots, " +
+                  $"{Format.Count(log.RetainedCapacity)} records retained, {log.MaxReaders} reader slots");
             Row("policy", Policy(log.SlowReaderPolicy, log.SlowReaderTimeoutSeconds));
             Row("window", $"sequences {Range(log.FirstSequence, log.NextSequence)} ({Format.Count(log.RecordCount)} records), " +
                 $"segments {Range(log.OldestGeneration, log.HeadGeneration + 1)}" + (log.Completed ? ", [yellow]completed[/]" : ""));

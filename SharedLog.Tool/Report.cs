@@ -49,13 +49,17 @@ internal sealed record LogReport(
     long OldestGeneration,
     long HeadGeneration,
     bool Completed,
-    IReadOnlyList<SegmentReport> Segments);
+    IReadOnlyList<SegmentReport> Segments,
+    string Retention = "Window",
+    long ExtentCount = 0,
+    long MaxBytes = 0);
 
 /// <summary>
-/// One retained segment: its generation, the slot holding it (generation mod slot count), its records
+/// One retained segment: its generation, the slot holding it (generation mod slot count; under unbounded retention
+/// segments never share a slot, so it is the generation), its records
 /// <c>[FirstSequence, FirstSequence + Count)</c>, and whether the writer is filling it.
 /// </summary>
-internal sealed record SegmentReport(long Generation, int Slot, long FirstSequence, int Count, bool IsHead);
+internal sealed record SegmentReport(long Generation, long Slot, long FirstSequence, int Count, bool IsHead);
 
 /// <summary>A ring's options and positions. Intact bytes are <c>[OldestPosition, WriterPosition)</c>.</summary>
 internal sealed record RingReport(
