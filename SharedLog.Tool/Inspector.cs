@@ -51,7 +51,7 @@ internal static class Inspector
             reader.Slot,
             reader.ProcessId,
             reader.IsAlive,
-            reader.IsSnapshot ? "snapshot" : "reader",
+            reader.IsSnapshot ? "snapshot" : reader.IsLease ? "leases" : "reader",
             !reader.IsAlive ? "dead" : reader.IsEvicted ? "evicted" : "active",
             pins ? reader.Pin : -1,
             reader.Position,

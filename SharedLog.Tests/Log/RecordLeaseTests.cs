@@ -50,8 +50,10 @@ public sealed class RecordLeaseTests : IDisposable
                 Assert.Throws<ArgumentOutOfRangeException>(() => snapshot.Lease(10));
             }
 
-            // Two leases into one segment share one reader slot.
-            Assert.Single(log.GetStatus().Readers);
+            // Two leases into one segment share one reader slot, shown as a lease slot pinning that segment.
+            var leaseSlot = Assert.Single(log.GetStatus().Readers);
+            Assert.True(leaseSlot.IsLease);
+            Assert.Equal(1, leaseSlot.Pin);
 
             // The writer laps the one-segment window many times; the leased segment (generation 1) stays intact.
             AppendUpTo(writer, 4 * 20);

@@ -240,7 +240,7 @@ internal readonly unsafe struct ReaderTable
     public static List<ReaderStatus> ToStatus(List<ReaderSlotInfo> slots, long end)
         => slots.ConvertAll(info => new ReaderStatus(info.Index, info.Pid, info.Role == ReaderSlotLayout.RoleSnapshot,
             info.State == ReaderSlotLayout.StateEvicted, info.Pin, info.LostCount, info.Liveness != Liveness.Dead,
-            info.Position, Math.Max(0, end - info.Position)));
+            info.Position, Math.Max(0, end - info.Position), info.Role == ReaderSlotLayout.RoleLease));
 
     /// <summary>A point-in-time description of one slot, for inspection tools and tests.</summary>
     public ReaderSlotInfo Describe(int index)

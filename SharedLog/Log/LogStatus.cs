@@ -57,4 +57,5 @@ public sealed record SegmentStatus(long Generation, long FirstSequence, int Coun
 /// up or waits), the first sequence of a snapshot, the byte position of a ring reader.
 /// </param>
 /// <param name="Lag">How far <paramref name="Position"/> is behind the writer: records (log) or bytes (ring).</param>
-public sealed record ReaderStatus(int Slot, int ProcessId, bool IsSnapshot, bool IsEvicted, long Pin, long LostCount, bool IsAlive, long Position, long Lag);
+/// <param name="IsLease">True for the slot that pins a segment for record leases (<see cref="RecordLease"/>).</param>
+public sealed record ReaderStatus(int Slot, int ProcessId, bool IsSnapshot, bool IsEvicted, long Pin, long LostCount, bool IsAlive, long Position, long Lag, bool IsLease = false);
