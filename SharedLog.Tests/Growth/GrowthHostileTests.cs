@@ -77,7 +77,7 @@ public sealed class GrowthHostileTests : IDisposable
         Directory.CreateDirectory(mount);
         try
         {
-            Skip.IfNot(Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount), "mounting a 1 MiB tmpfs is not permitted here");
+            Skip.IfNot(ExternalCommand.Succeeds("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount), "mounting a 1 MiB tmpfs is not permitted here");
             try
             {
                 // In a child: were a page left unreserved, the write into it would be a SIGBUS, which kills the process.
@@ -89,9 +89,9 @@ public sealed class GrowthHostileTests : IDisposable
             }
             finally
             {
-                if (!Run("umount", mount))
+                if (!ExternalCommand.Succeeds("umount", mount))
                 {
-                    Run("umount", "-l", mount);
+                    ExternalCommand.Succeeds("umount", "-l", mount);
                 }
             }
         }
@@ -161,26 +161,6 @@ public sealed class GrowthHostileTests : IDisposable
 
             Assert.Equal(GrowthFiles.ExpectedLength(log, Extents), new FileInfo(log.FilePath).Length);
             return log.FilePath;
-        }
-    }
-
-    private static bool Run(string command, params string[] arguments)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(command, arguments) { UseShellExecute = false, RedirectStandardError = true });
-            if (process is null)
-            {
-                return false;
-            }
-
-            process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
         }
     }
 }

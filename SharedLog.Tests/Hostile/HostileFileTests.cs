@@ -300,7 +300,7 @@ public sealed class HostileFileTests : IDisposable
         Directory.CreateDirectory(mount);
         try
         {
-            Skip.IfNot(Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount), "mounting a 1 MiB tmpfs is not permitted here");
+            Skip.IfNot(ExternalCommand.Succeeds("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount), "mounting a 1 MiB tmpfs is not permitted here");
             try
             {
                 // 1024-record segments of 128 KiB, 19 of them: far more than 1 MiB.
@@ -321,9 +321,9 @@ public sealed class HostileFileTests : IDisposable
             }
             finally
             {
-                if (!Run("umount", mount))
+                if (!ExternalCommand.Succeeds("umount", mount))
                 {
-                    Run("umount", "-l", mount);
+                    ExternalCommand.Succeeds("umount", "-l", mount);
                 }
             }
         }
@@ -382,26 +382,6 @@ public sealed class HostileFileTests : IDisposable
         }
 
         return 0;
-    }
-
-    private static bool Run(string command, params string[] arguments)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(command, arguments) { UseShellExecute = false, RedirectStandardError = true });
-            if (process is null)
-            {
-                return false;
-            }
-
-            process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
     }
 
     private static void FixChecksum(byte[] bytes)
