@@ -76,16 +76,7 @@ public sealed class BridgeIn
                 _lastAppended = found ?? 0;
             }
 
-            await using var connection = new NatsConnection(new NatsOpts
-            {
-                Url = _options.Url,
-                Name = "sharedlog-bridge-in:" + _options.LogName,
-                MaxReconnectRetry = -1,
-                ReconnectWaitMin = _options.MinBackoff,
-                ReconnectWaitMax = _options.MaxBackoff,
-                RetryOnInitialConnect = true,
-                RequestTimeout = _options.RequestTimeout,
-            });
+            await using var connection = BridgeConnection.Open("in", _options.LogName, _options.Url, _options.MinBackoff, _options.MaxBackoff, _options.RequestTimeout);
             var js = new NatsJSContext(connection);
             var batch = new Batch(Math.Min(_options.BatchSize, Checkpoint.MaxCount(writer.MaxPayloadLength)));
             var backoff = new Backoff(_options.MinBackoff, _options.MaxBackoff);

@@ -79,16 +79,7 @@ public sealed class BridgeOut
         using var log = SegmentedLog.Open(_options.LogName, _options.LogDirectory);
         _log = log;
         var identity = LogIdentity.Of(log, _options.LogName);
-        await using var connection = new NatsConnection(new NatsOpts
-        {
-            Url = _options.Url,
-            Name = "sharedlog-bridge-out:" + _options.LogName,
-            MaxReconnectRetry = -1,
-            ReconnectWaitMin = _options.MinBackoff,
-            ReconnectWaitMax = _options.MaxBackoff,
-            RetryOnInitialConnect = true,
-            RequestTimeout = _options.RequestTimeout,
-        });
+        await using var connection = BridgeConnection.Open("out", _options.LogName, _options.Url, _options.MinBackoff, _options.MaxBackoff, _options.RequestTimeout);
         var js = new NatsJSContext(connection);
         try
         {

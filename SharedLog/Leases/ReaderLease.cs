@@ -31,6 +31,7 @@ internal sealed unsafe class ReaderLease : IDisposable
     private byte* _slot;
     private long* _pin;
     private long _lost;
+    private long _position;
     private bool _disposed;
 
     /// <summary>Claims a slot of <paramref name="table"/>; throws <see cref="SharedLogException"/> when the table is full.</summary>
@@ -93,6 +94,7 @@ internal sealed unsafe class ReaderLease : IDisposable
         _heartbeat = null;
         Register();
         Atomic.WriteRelease((long*)(_slot + ReaderSlotLayout.LostCountOffset), _lost);
+        Atomic.WriteRelease((long*)(_slot + ReaderSlotLayout.PositionOffset), _position);
         return true;
     }
 
@@ -139,6 +141,13 @@ internal sealed unsafe class ReaderLease : IDisposable
     /// <summary>Publishes where the reader is (next sequence or byte position), for status only; nothing in the protocol reads it.</summary>
     public void PublishPosition(long position)
     {
+        // A caught-up reader polling in a loop publishes the same value again and again: store only a change.
+        if (position == _position)
+        {
+            return;
+        }
+
+        _position = position;
         if (IsOwned)
         {
             // Release: for inspection tools (GetStatus), which read reader slots before the writer's counters.

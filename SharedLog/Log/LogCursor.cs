@@ -268,13 +268,15 @@ internal sealed unsafe class LogCursor : ISignalCondition
         }
 
         var pin = _log.Pins.Acquire(_generation);
-        var record = _segment.RecordAt(_heldOffset, _segment.ReadLength(_heldOffset), _nextSequence - 1);
-        if (!_segment.Holds(_generation))
+        int length = _segment.ReadLength(_heldOffset);
+        if (!_segment.IsRecordLength(_heldOffset, length) || !_segment.Holds(_generation))
         {
+            // The length was checked when the record was read; failing now means the slot was reused since (seqlock).
             _log.Pins.Release(pin);
             throw new ReaderEvictedException($"Record {_nextSequence - 1} of '{_log.FilePath}' was overwritten before it could be leased.");
         }
 
+        var record = _segment.RecordAt(_heldOffset, length, _nextSequence - 1);
         return new RecordLease(pin, record.Sequence, record.TypeId, _heldOffset + RecordLayout.HeaderLength, record.Payload.Length);
     }
 
