@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharedLog.Platform;
 
 namespace SharedLog.Files;
@@ -21,6 +22,7 @@ internal struct StreamWatch
     private long _nextFileCheck;
 
     /// <summary>Starts the timers of one wait.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Begin()
     {
         long now = ProcessIdentity.NowMs;
@@ -38,6 +40,7 @@ internal struct StreamWatch
     /// <param name="file">The reader's file.</param>
     /// <param name="unit">What the reader's position counts, for the message ("sequence", "position").</param>
     /// <param name="position">Where the reader is.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public SharedLogException? FindEnd(SharedFile file, string unit, long position)
     {
         long now = ProcessIdentity.NowMs;

@@ -139,6 +139,7 @@ internal sealed unsafe class ReaderLease : IDisposable
     }
 
     /// <summary>Publishes where the reader is (next sequence or byte position), for status only; nothing in the protocol reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PublishPosition(long position)
     {
         // A caught-up reader polling in a loop publishes the same value again and again: store only a change.

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Layout;
+using SharedLog.Leases;
 using SharedLog.Memory;
 using SharedLog.Platform;
-using SharedLog.Leases;
 using SharedLog.Waiting;
 
 namespace SharedLog.Log;
@@ -144,6 +144,7 @@ internal sealed unsafe class LogAppender
     public int FreeInSegment => _segmentBytes - _offset - RecordLayout.HeaderLength;
 
     /// <summary>Appends a record; under <see cref="SlowReaderPolicy.Block"/> it may wait for slow readers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Append(ReadOnlySpan<byte> payload, int typeId)
     {
         byte* record = Reserve(payload.Length, wait: true);
@@ -152,6 +153,7 @@ internal sealed unsafe class LogAppender
     }
 
     /// <summary>Appends unless that would mean waiting for a slow reader.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAppend(ReadOnlySpan<byte> payload, int typeId, out long sequence)
     {
         byte* record = Reserve(payload.Length, wait: false);
@@ -167,6 +169,7 @@ internal sealed unsafe class LogAppender
     }
 
     /// <summary>Opens a reservation of <paramref name="length"/> payload bytes; returns the span to write.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Span<byte> Claim(int length, int typeId)
     {
         byte* record = Reserve(length, wait: true);
@@ -226,6 +229,7 @@ internal sealed unsafe class LogAppender
     }
 
     /// <summary>Publishes <paramref name="length"/> bytes of the open reservation <paramref name="reservation"/> as a record.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long CommitReservation(long reservation, int length)
     {
         ThrowIfNotOpen(reservation);
@@ -252,6 +256,7 @@ internal sealed unsafe class LogAppender
     }
 
     /// <summary>Room for a record of <paramref name="payloadLength"/> at the write offset; rolls first if needed. Discards an open reservation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private byte* Reserve(int payloadLength, bool wait)
     {
         ThrowIfDisposed();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharedLog.Layout;
 using SharedLog.Log;
 
@@ -55,6 +56,7 @@ public readonly ref struct LogBatch
         /// Advances to the next record. Stops early if the bytes stopped describing records (the writer reused the
         /// segment under <see cref="SlowReaderPolicy.Evict"/>): <see cref="LogReader.Validate"/> then reports the loss.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool MoveNext()
         {
             if (_index >= _count || !_segment.HasRoomAt(_offset))

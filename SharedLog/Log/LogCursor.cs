@@ -121,6 +121,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
     public bool IsDisposed => _disposed;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRead(out LogRecord record)
     {
         ThrowIfDisposed();
@@ -173,6 +174,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     /// The records stay in place until the next call on this reader; <see cref="Validate"/> (or the next call) tells
     /// whether the batch was intact while it was held, and counts every record of a batch that was not as lost.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadBatch(int maxRecords, out LogBatch batch)
     {
         ThrowIfDisposed();
@@ -237,6 +239,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         throw Lapped();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Validate()
     {
         ThrowIfDisposed();
@@ -286,6 +289,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         => _index < _log.SegmentCapacity && _segment.HasRoomAt(_offset) ? _segment.ReadLength(_offset) : 0;
 
     /// <summary>Validation of what the last call handed out (seqlock): lost if the slot was reused while it was held.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SettleHeld()
     {
         int held = _held;
@@ -301,6 +305,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     /// Nothing is committed at the cursor's offset: true when the segment is sealed and the cursor moved on (or
     /// resumed after a lap), false when it has caught up with the writer.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool PassEndOfRecords()
     {
         // Acquire: pairs with the release of HeadGeneration in LogAppender.Roll; a newer head means this segment is
@@ -351,6 +356,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
@@ -394,6 +400,11 @@ internal sealed unsafe class LogCursor : ISignalCondition
         return _log.Shared.DataSignal.WaitAsync(_asyncWaiter, deadline, cancellationToken);
     }
 
+    /// <summary>The spinning wait's poll: the next length word, the head, the slot's generation (all checked again by the probe).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    bool ISignalCondition.IsReady() => HasDataCore();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     int ISignalCondition.Probe()
     {
         if (_disposed)

@@ -46,6 +46,7 @@ public sealed class LogReader : IDisposable
     /// Returns the next record, or false when the reader has caught up with the writer. The record's payload is in
     /// place and valid until the next call on this reader.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRead(out LogRecord record) => _core.TryRead(out record);
 
     /// <summary>
@@ -61,6 +62,7 @@ public sealed class LogReader : IDisposable
     /// validation for the whole batch instead of one per record. False when the reader has caught up.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxRecords"/> is less than 1.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadBatch(int maxRecords, out LogBatch batch) => _core.TryReadBatch(maxRecords, out batch);
 
     /// <summary>
@@ -68,6 +70,7 @@ public sealed class LogReader : IDisposable
     /// <see cref="TryReadBatch"/>) was not overwritten while it was held. When false, those records count in
     /// <see cref="LostCount"/> and the reader resumes at the oldest retained record.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Validate() => _core.Validate();
 
     /// <summary>
@@ -75,6 +78,7 @@ public sealed class LogReader : IDisposable
     /// is available; false on timeout, or when the log is disposed with nothing left to read.
     /// </summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until data arrives.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout) => _core.Wait(timeout, CancellationToken.None);
 
     /// <summary>
@@ -82,6 +86,7 @@ public sealed class LogReader : IDisposable
     /// cancelled (<see cref="OperationCanceledException"/>). Disposing the reader or its log from another thread ends
     /// the wait promptly.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken) => _core.Wait(timeout, cancellationToken);
 
     /// <summary>

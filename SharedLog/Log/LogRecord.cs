@@ -28,6 +28,7 @@ public readonly ref struct LogRecord
 
     /// <summary>Reads the payload as an unmanaged value (as written by <see cref="LogWriter.Append{T}(in T)"/>).</summary>
     /// <exception cref="InvalidOperationException">The payload's length is not the size of <typeparamref name="T"/>; the message names both.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T Read<T>()
         where T : unmanaged
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Log;
 
@@ -39,25 +40,31 @@ public sealed class LogWriter : IDisposable
 
     /// <summary>Appends a record with type id 0 and returns its sequence number. Under <see cref="SlowReaderPolicy.Block"/> it may wait for slow readers.</summary>
     /// <exception cref="SharedLogException">This process no longer holds the writer lease.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Append(ReadOnlySpan<byte> payload) => _core.Append(payload, 0);
 
     /// <summary>Appends a record with a user type id and returns its sequence number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Append(ReadOnlySpan<byte> payload, int typeId) => _core.Append(payload, typeId);
 
     /// <summary>Appends the bytes of an unmanaged value as a record with type id 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Append<T>(in T value)
         where T : unmanaged
         => _core.Append(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)), 0);
 
     /// <summary>Appends the bytes of an unmanaged value with a user type id.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Append<T>(in T value, int typeId)
         where T : unmanaged
         => _core.Append(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)), typeId);
 
     /// <summary>Appends unless that would mean waiting for a slow reader; then returns false and appends nothing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAppend(ReadOnlySpan<byte> payload, out long sequence) => _core.TryAppend(payload, 0, out sequence);
 
     /// <summary>Appends with a type id unless that would mean waiting for a slow reader.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAppend(ReadOnlySpan<byte> payload, int typeId, out long sequence) => _core.TryAppend(payload, typeId, out sequence);
 
     /// <summary>

@@ -75,6 +75,7 @@ internal sealed unsafe class MappedRegion
         return Base + offset;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddRef()
     {
         int current;
@@ -86,6 +87,7 @@ internal sealed unsafe class MappedRegion
         while (Interlocked.CompareExchange(ref _references, current + 1, current) != current);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)

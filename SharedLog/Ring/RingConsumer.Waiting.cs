@@ -12,6 +12,7 @@ namespace SharedLog.Ring;
 internal sealed partial class RingConsumer
 {
     /// <summary>Reads at least one byte, blocking while none is available; 0 only at the end of the stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadBlocking(Span<byte> destination, CancellationToken cancellationToken)
     {
         while (true)
@@ -74,6 +75,7 @@ internal sealed partial class RingConsumer
     /// The blocking counterpart of <see cref="WaitForDataAsync"/>, idling by <see cref="IdleStrategy"/> until
     /// <paramref name="deadline"/> (Stopwatch ticks); false on timeout or when disposed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool WaitForData(long beyond, long deadline, CancellationToken cancellationToken)
     {
         BeginWait(beyond);
@@ -102,6 +104,11 @@ internal sealed partial class RingConsumer
     /// <see cref="WriterDiedException"/> or <see cref="FileReplacedException"/> once everything was read. Called by the
     /// waiting thread or the dispatcher at least once per sleep slice (see <see cref="StreamWatch"/>).
     /// </summary>
+    /// <summary>The spinning wait's poll: the writer's position, the completion and the tail (checked again by the probe).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    bool ISignalCondition.IsReady() => HasDataBeyond(_waitBeyond);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     int ISignalCondition.Probe()
     {
         if (_disposed || _owner.IsDisposed)

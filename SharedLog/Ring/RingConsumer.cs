@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Files;
 using SharedLog.Layout;
+using SharedLog.Leases;
 using SharedLog.Memory;
 using SharedLog.Platform;
-using SharedLog.Leases;
 using SharedLog.Waiting;
 
 namespace SharedLog.Ring;
@@ -144,6 +144,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
     /// now (see <see cref="IsCompleted"/> for the end of the stream). Never waits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Read(Span<byte> destination)
     {
         ThrowIfDisposed();
@@ -212,6 +213,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// <see cref="SlowReaderPolicy.Evict"/> (or after an eviction) the writer may overwrite them while you read;
     /// <see cref="Validate"/> tells you afterwards.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetReadSpans(out ReadOnlySpan<byte> first, out ReadOnlySpan<byte> second)
     {
         int length = Hold(out int index, out int firstLength);
@@ -237,6 +239,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// True when the bytes last handed out by <see cref="GetReadSpans"/> or <see cref="GetReadMemory"/> were not
     /// overwritten up to now. When false, <see cref="Advance"/> counts them in <see cref="LostBytes"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Validate()
     {
         ThrowIfDisposed();
@@ -259,6 +262,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// moves to the oldest intact byte; call <see cref="GetReadSpans"/> again.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">More than was handed out.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Advance(int count)
     {
         ThrowIfDisposed();
@@ -378,6 +382,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// the wait promptly (false).
     /// </summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
@@ -428,12 +433,14 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// <summary>The completed position now, or <see cref="RingLayout.NotCompleted"/> (acquire; pairs with RingProducer.Complete).</summary>
     public long CompletedPositionNow => Atomic.ReadAcquire(_ring.CompletedPosition);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool HasDataBeyond(long beyond)
         => Atomic.ReadAcquire(_ring.WriterPosition) > beyond
             || Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted
             || Atomic.ReadAcquire(_ring.TailPosition) > _position;
 
     /// <summary>Pins the available bytes for the caller; returns their length and where they start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Hold(out int index, out int firstLength)
     {
         ThrowIfDisposed();

@@ -131,6 +131,7 @@ internal sealed partial class RingProducer
     int ISignalCondition.Probe() => ProbeSpace();
 
     /// <summary>1 when space is free, 0 to keep waiting, -1 when disposed. Rescans, reaps and evicts as time passes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ProbeSpace()
     {
         if (_disposed)

@@ -2,9 +2,9 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Layout;
+using SharedLog.Leases;
 using SharedLog.Memory;
 using SharedLog.Platform;
-using SharedLog.Leases;
 using SharedLog.Waiting;
 
 namespace SharedLog.Ring;
@@ -124,6 +124,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     /// oldest bytes.
     /// </summary>
     /// <exception cref="InvalidOperationException">The stream was completed.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Write(ReadOnlySpan<byte> data)
     {
         ThrowIfUnusable();
@@ -169,6 +170,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     public int GetWriteSpans(out Span<byte> first, out Span<byte> second) => GetWriteSpans(int.MaxValue, out first, out second);
 
     /// <summary>Hands out at most <paramref name="maxLength"/> bytes of free space as up to two spans; returns their total length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetWriteSpans(int maxLength, out Span<byte> first, out Span<byte> second)
     {
         int length = ReserveForCaller(maxLength, out int index, out int firstLength);
@@ -192,6 +194,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
 
     /// <summary>Publishes <paramref name="count"/> bytes written into the space last handed out.</summary>
     /// <exception cref="ArgumentOutOfRangeException">More than was handed out.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Advance(int count)
     {
         ThrowIfDisposed();
@@ -309,6 +312,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ReserveForCaller(int maxLength, out int index, out int firstLength)
     {
         ThrowIfUnusable();
@@ -324,6 +328,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     }
 
     /// <summary>Raises the tail for up to <paramref name="wanted"/> bytes at the write position; returns how many (0 when full).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Reserve(int wanted)
     {
         // Every write path reserves first: a writer whose lease was taken over stops here, before it writes.
@@ -398,6 +403,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     }
 
     /// <summary>Raises Tail Intent then Tail to <paramref name="newTail"/>; false when a reader that joined meanwhile pins below it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RaiseTail(long newTail)
     {
         if (_block)

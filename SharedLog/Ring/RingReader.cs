@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Ring;
 
@@ -57,6 +58,7 @@ public sealed class RingReader : IDisposable
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
     /// now (see <see cref="IsCompleted"/> for the end of the stream). Never waits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Read(Span<byte> destination) => _core.Read(destination);
 
     /// <summary>Reads at least one byte, waiting for the writer if needed; returns 0 only at the end of the stream.</summary>
@@ -74,6 +76,7 @@ public sealed class RingReader : IDisposable
     /// <see cref="SlowReaderPolicy.Evict"/> (or after an eviction) the writer may overwrite them while you read;
     /// <see cref="Validate"/> tells you afterwards.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetReadSpans(out ReadOnlySpan<byte> first, out ReadOnlySpan<byte> second) => _core.GetReadSpans(out first, out second);
 
     /// <summary>
@@ -87,6 +90,7 @@ public sealed class RingReader : IDisposable
     /// True when the bytes last handed out by <see cref="GetReadSpans"/> or <see cref="GetReadMemory"/> were not
     /// overwritten up to now. When false, <see cref="Advance"/> counts them in <see cref="LostBytes"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Validate() => _core.Validate();
 
     /// <summary>
@@ -95,6 +99,7 @@ public sealed class RingReader : IDisposable
     /// moves to the oldest intact byte; call <see cref="GetReadSpans"/> again.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">More than was handed out.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Advance(int count) => _core.Advance(count);
 
     /// <summary>
@@ -118,6 +123,7 @@ public sealed class RingReader : IDisposable
 
     /// <summary>Waits until bytes are available or the stream ended. True then; false on timeout or when disposed.</summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout) => _core.Wait(timeout, CancellationToken.None);
 
     /// <summary>
@@ -126,6 +132,7 @@ public sealed class RingReader : IDisposable
     /// the wait promptly (false).
     /// </summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken) => _core.Wait(timeout, cancellationToken);
 
     /// <summary>

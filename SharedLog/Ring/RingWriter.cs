@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Ring;
 
@@ -58,6 +59,7 @@ public sealed class RingWriter : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">The stream was completed.</exception>
     /// <exception cref="SharedLogException">This process no longer holds the writer lease.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Write(ReadOnlySpan<byte> data) => _core.Write(data);
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for slow readers as the policy says.</summary>
@@ -73,9 +75,11 @@ public sealed class RingWriter : IDisposable
     /// no live reader this gives up the whole history; use <see cref="GetWriteSpans(int, out Span{byte}, out Span{byte})"/>
     /// to reserve only what is needed.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetWriteSpans(out Span<byte> first, out Span<byte> second) => _core.GetWriteSpans(int.MaxValue, out first, out second);
 
     /// <summary>Hands out at most <paramref name="maxLength"/> bytes of free space as up to two spans; returns their total length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetWriteSpans(int maxLength, out Span<byte> first, out Span<byte> second) => _core.GetWriteSpans(maxLength, out first, out second);
 
     /// <summary>
@@ -88,6 +92,7 @@ public sealed class RingWriter : IDisposable
 
     /// <summary>Publishes <paramref name="count"/> bytes written into the space last handed out.</summary>
     /// <exception cref="ArgumentOutOfRangeException">More than was handed out.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Advance(int count) => _core.Advance(count);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharedLog.Platform;
 
 namespace SharedLog.Waiting;
@@ -32,6 +33,7 @@ internal struct Idler
         => _strategy.IdleMode == IdleStrategy.Mode.BusySpin || (_strategy.IdleMode != IdleStrategy.Mode.Yield && _step < _strategy.SpinCount);
 
     /// <summary>Pauses once: spin, yield or sleep, by the strategy and how long the wait has lasted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pause()
     {
         var strategy = _strategy;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace SharedLog.Waiting;
 
@@ -10,6 +11,7 @@ internal static class WaitDeadline
     /// <see cref="Timeout.InfiniteTimeSpan"/> or a timeout too long to represent.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long From(TimeSpan timeout)
     {
         if (timeout == Timeout.InfiniteTimeSpan)
