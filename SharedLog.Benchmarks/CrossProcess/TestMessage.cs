@@ -16,6 +16,7 @@ public static class TestMessage
     private const long K = unchecked((long)0x9E3779B97F4A7C15);
 
     /// <summary>Throws unless <paramref name="length"/> is a positive multiple of 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ValidateLength(long length)
     {
         if (length < MinLength || length % sizeof(long) != 0 || length > 1 << 20)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using HdrHistogram;
 using SharedLog.Benchmarks.CrossProcess;
 
@@ -108,6 +109,7 @@ internal static class PingPongRoles
     }
 
     /// <summary>Makes <paramref name="count"/> round trips, timing each into <paramref name="histogram"/>; returns the clock after the last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long RoundTrips(IPingSide side, ref long round, int count, LongHistogram histogram)
     {
         long end = Stopwatch.GetTimestamp();
@@ -179,12 +181,14 @@ internal static class PingPongRoles
             _reader = _in.CreateReader(ReadFrom.Oldest, idle);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public long RoundTrip(long value)
         {
             _writer.Append(value);
             return Receive();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool EchoBurst(int count, ref long echoed)
         {
             for (int i = 0; i < count; i++)
@@ -212,6 +216,7 @@ internal static class PingPongRoles
             _out.Dispose();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private long Receive()
         {
             LogRecord record;
@@ -254,12 +259,14 @@ internal static class PingPongRoles
             _consumer = _inRing.CreateConsumer(0);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public long RoundTrip(long value)
         {
             Send(value);
             return Receive();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool EchoBurst(int count, ref long echoed)
         {
             for (int i = 0; i < count; i++)
@@ -285,12 +292,14 @@ internal static class PingPongRoles
             _outRing.Dispose();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Send(long value)
         {
             Span<long> message = [value];
             _producer.WriteMessage(System.Runtime.InteropServices.MemoryMarshal.AsBytes(message), busySpin: true);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private long Receive()
         {
             ReadOnlySpan<byte> message;
@@ -325,12 +334,14 @@ internal static class PingPongRoles
             (_outOffset, _inOffset) = lead ? (FutexPing, FutexPong) : (FutexPong, FutexPing);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public long RoundTrip(long value)
         {
             Send((int)(value & int.MaxValue));
             return Receive() == (int)(value & int.MaxValue) ? value : -1;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool EchoBurst(int count, ref long echoed)
         {
             for (int i = 0; i < count; i++)
@@ -352,6 +363,7 @@ internal static class PingPongRoles
 
         public void Dispose() => _map.Dispose();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Send(int value)
         {
             Volatile.Write(ref _map.Int32(_outOffset), value);
@@ -359,6 +371,7 @@ internal static class PingPongRoles
         }
 
         /// <summary>Waits until the incoming word differs from the last value seen (values never repeat: round numbers grow).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private int Receive()
         {
             int value;

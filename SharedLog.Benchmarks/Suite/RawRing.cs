@@ -74,6 +74,7 @@ public sealed class RawRing : IDisposable
 
     private ref long Head => ref _map.Int64(HeadOffset);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ref long Tail(int index) => ref _map.Int64(TailOffset + 128L * index);
 
     private Span<byte> Data => _map.Bytes(DataOffset, Capacity);
@@ -121,6 +122,7 @@ public sealed class RawRing : IDisposable
         }
 
         /// <summary>Copies as much of <paramref name="data"/> as fits now (in up to two pieces) and publishes it; returns the bytes copied.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Write(ReadOnlySpan<byte> data)
         {
             long free = _ring.Capacity - (_head - _slowestTail);
@@ -147,6 +149,7 @@ public sealed class RawRing : IDisposable
         }
 
         /// <summary>Writes all of <paramref name="data"/>, waiting for space while needed.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void WriteAll(ReadOnlySpan<byte> data)
         {
             int tries = 0;
@@ -181,6 +184,7 @@ public sealed class RawRing : IDisposable
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private long SlowestTail()
         {
             long slowest = long.MaxValue;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipes;
 using System.Net.Sockets;
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using SharedLog.Benchmarks.CrossProcess;
 
 namespace SharedLog.Benchmarks.Suite;
@@ -163,6 +164,7 @@ internal static class ThroughputRoles
         return 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Send(ISender sender, Span<byte> scratch, long position, int burst, RoleSettings settings, ref long checksum)
     {
         if (settings.Bulk)

@@ -51,6 +51,7 @@ internal struct Tally
     }
 
     /// <summary>The pattern bytes for stream positions <paramref name="position"/> … +<paramref name="length"/>-1 (at most 64 KiB).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ReadOnlySpan<byte> PatternAt(long position, int length) => Pattern.AsSpan((int)(position % PatternPeriod), length);
 
     /// <summary>Checks one message: intact, in order, and counted when it lies in the measured window.</summary>
@@ -122,6 +123,7 @@ internal sealed class LogSender(LogWriter writer, SegmentedLog log) : ISender
     /// <summary>Type id of the record that ends the stream.</summary>
     public const int EndTypeId = 1;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long SendMessages(Span<byte> scratch, long sequence, int count)
     {
         long checksum = 0;
@@ -134,6 +136,7 @@ internal sealed class LogSender(LogWriter writer, SegmentedLog log) : ISender
         return checksum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SendBytes(long position, int size, int count) => throw new NotSupportedException("the log carries messages");
 
     public void Finish() => writer.Append(stackalloc byte[8], EndTypeId);
@@ -150,6 +153,7 @@ internal sealed class LogReceiver(SegmentedLog log, LogReader reader) : IReceive
 {
     private const int Burst = 1024;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive(ref Tally tally)
     {
         int taken = 0;
@@ -188,8 +192,10 @@ internal sealed class LogReceiver(SegmentedLog log, LogReader reader) : IReceive
 /// <summary>SharedLog's byte ring: <see cref="RingWriter.Write"/> what fits, waiting for space when nothing does.</summary>
 internal sealed class RingSender(RingWriter writer, ByteRing ring) : ISender
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long SendMessages(Span<byte> scratch, long sequence, int count) => throw new NotSupportedException("the ring carries bytes here");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SendBytes(long position, int size, int count)
     {
         for (int i = 0; i < count; i++)
@@ -223,6 +229,7 @@ internal sealed class RingReceiver(ByteRing ring, RingReader reader) : IReceiver
 {
     private readonly byte[] _buffer = new byte[64 << 10];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive(ref Tally tally)
     {
         int read = reader.Read(_buffer);
@@ -256,6 +263,7 @@ internal sealed class RawSender(RawRing ring) : ISender
 {
     private readonly RawRing.Producer _producer = ring.CreateProducer();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long SendMessages(Span<byte> scratch, long sequence, int count)
     {
         long checksum = 0;
@@ -268,6 +276,7 @@ internal sealed class RawSender(RawRing ring) : ISender
         return checksum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SendBytes(long position, int size, int count)
     {
         for (int i = 0; i < count; i++)
@@ -293,6 +302,7 @@ internal sealed class RawReceiver(RawRing ring, int index, int messageLength) : 
     private readonly int _burstBytes = Math.Max(messageLength, Math.Min(ring.Capacity / 4, 1024 * messageLength));
     private int _tries;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive(ref Tally tally)
     {
         var available = _consumer.Peek(tally.Bulk ? _buffer.Length : _burstBytes);
@@ -329,6 +339,7 @@ internal sealed class StreamSender(Stream[] streams, IDisposable? owner) : ISend
 {
     private readonly BufferedStream[] _buffered = [.. streams.Select(s => new BufferedStream(s, 64 << 10))];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long SendMessages(Span<byte> scratch, long sequence, int count)
     {
         long checksum = 0;
@@ -344,6 +355,7 @@ internal sealed class StreamSender(Stream[] streams, IDisposable? owner) : ISend
         return checksum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SendBytes(long position, int size, int count)
     {
         for (int i = 0; i < count; i++)
@@ -394,6 +406,7 @@ internal sealed class StreamReceiver(Stream stream, int messageLength) : IReceiv
     private readonly byte[] _buffer = new byte[Math.Max(64 << 10, messageLength)];
     private int _filled;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Receive(ref Tally tally)
     {
         int read = stream.Read(_buffer, _filled, _buffer.Length - _filled);
