@@ -11,6 +11,12 @@ namespace SharedLog.Benchmarks.Suite;
 /// <see cref="Stable"/> after at least <see cref="Minimum"/> of running the measured loop, or has timed out after
 /// <see cref="Maximum"/>.
 /// </summary>
+/// <remarks>
+/// The count is also still while the runtime waits out its tiering delay, before any recompilation starts, and that
+/// delay is ten times longer (1 s) in a process that may run on one CPU, as every pinned benchmark process is. A
+/// quiet period shorter than the delay ends the warm-up before tiering has begun: the suite once measured a whole
+/// window of unoptimised code that way. So <see cref="Stable"/> is at least one and a half times the delay.
+/// </remarks>
 public sealed class JitWarmup
 {
     private readonly long _start;
@@ -22,12 +28,18 @@ public sealed class JitWarmup
     public JitWarmup(TimeSpan minimum, TimeSpan stable, TimeSpan maximum)
     {
         Minimum = minimum;
-        Stable = stable;
+        Stable = TimeSpan.FromTicks(Math.Max(stable.Ticks, TieringDelay.Ticks * 3 / 2));
         Maximum = maximum;
         _start = Stopwatch.GetTimestamp();
         _lastChange = _start;
         _lastCount = JitInfo.GetCompiledMethodCount();
     }
+
+    /// <summary>
+    /// The runtime's default tiering delay for this process: 100 ms (<c>TC_CallCountingDelayMs</c>), times 10
+    /// (<c>TC_DelaySingleProcMultiplier</c>) when the process may use one CPU only.
+    /// </summary>
+    public static TimeSpan TieringDelay => TimeSpan.FromMilliseconds(Environment.ProcessorCount == 1 ? 1000 : 100);
 
     /// <summary>Shortest warm-up.</summary>
     public TimeSpan Minimum { get; }
