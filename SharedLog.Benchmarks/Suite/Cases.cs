@@ -88,8 +88,10 @@ internal sealed record Plan(
                 }
             }
 
-            yield return new Case("bulk", "ring", 64, 1, pinned, ["raw"]);
+            yield return new Case("bulk", "ring", 64, 1, pinned, ["raw", "pipe", "uds"]);
             yield return new Case("bulk", "raw", 64, 1, pinned, []);
+            yield return new Case("bulk", "pipe", 64, 1, pinned, []);
+            yield return new Case("bulk", "uds", 64, 1, pinned, []);
             yield return new Case("bulk", "ring", 64 << 10, 1, pinned, ["raw", "pipe", "uds"]);
             yield return new Case("bulk", "raw", 64 << 10, 1, pinned, []);
             yield return new Case("bulk", "pipe", 64 << 10, 1, pinned, []);

@@ -362,7 +362,9 @@ internal sealed class StreamSender(Stream[] streams, IDisposable? owner) : ISend
         {
             var chunk = Tally.PatternAt(position, size);
             position += size;
-            foreach (var stream in streams)
+
+            // Pieces are gathered into 64 KiB writes (a larger piece goes straight through), as a pipe user batches.
+            foreach (var stream in _buffered)
             {
                 stream.Write(chunk);
             }
