@@ -154,6 +154,13 @@ internal sealed unsafe class Signal
         var idler = new Idler(strategy);
         bool sleeping = false;
         CancellationTokenRegistration registration = default;
+        if (idler.IsSpinning && !idler.ShouldBlock)
+        {
+            // The caller has just found nothing, and what a spinning waiter waits for often comes within a few pauses:
+            // poll the cheap check first, the full probe (with its clock reads) after.
+            SpinUntilReady(ref idler, condition);
+        }
+
         try
         {
             while (true)
@@ -174,16 +181,7 @@ internal sealed unsafe class Signal
 
                 if (!idler.ShouldBlock)
                 {
-                    // Between full probes (disposal, completion, the writer's liveness, the clock) a spinning waiter
-                    // polls only the cheap check, so it notices data within one pause and the full probe's loads and
-                    // clock reads stay off the path from publication to wake-up.
-                    int spins = SpinsPerProbe;
-                    do
-                    {
-                        idler.Pause();
-                    }
-                    while (--spins > 0 && idler.IsSpinning && !condition.IsReady());
-
+                    SpinUntilReady(ref idler, condition);
                     continue;
                 }
 
@@ -218,6 +216,23 @@ internal sealed unsafe class Signal
                 Interlocked.Decrement(ref _localWaiters);
             }
         }
+    }
+
+    /// <summary>
+    /// One round of the spin phase: pauses until the cheap check says ready, at most <see cref="SpinsPerProbe"/> times
+    /// (or one pause when the strategy does not spin now). Between full probes (disposal, completion, the writer's
+    /// liveness, the clock) a spinning waiter polls only that check, so it notices data within one pause and the full
+    /// probe's loads and clock reads stay off the path from publication to wake-up.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SpinUntilReady(ref Idler idler, ISignalCondition condition)
+    {
+        int spins = SpinsPerProbe;
+        do
+        {
+            idler.Pause();
+        }
+        while (--spins > 0 && idler.IsSpinning && !condition.IsReady());
     }
 
     /// <summary>
