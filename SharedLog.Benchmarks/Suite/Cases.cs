@@ -53,7 +53,8 @@ internal sealed record Plan(
     TimeSpan WarmupMinimum,
     TimeSpan WarmupStable,
     TimeSpan WarmupMaximum,
-    bool Pinning = true)
+    bool Pinning = true,
+    string ReaderIdle = "default")
 {
     /// <summary>
     /// About a minute on an idle two-core machine: 64 B and 4 KiB messages to one reader (all four transports,

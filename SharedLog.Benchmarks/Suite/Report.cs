@@ -117,6 +117,7 @@ internal static class ReportMarkdown
         md.AppendLine($"Mode `{report.Mode}`, {report.Started:yyyy-MM-dd HH:mm} UTC: median of {p.Runs} runs (min–max in brackets), runs interleaved; " +
             $"windows of {p.ThroughputSeconds:0.##} s (throughput) and {p.RoundTripSeconds:0.##} s (round trips) after a warm-up that waits until every process's JIT is quiet. " +
             $"Pinned: the writer (or pinger) under `taskset -c {report.PinnedCpus[0]}`, every reader (or echo) under `taskset -c {report.PinnedCpus[1]}`. " +
+            $"SharedLog readers in throughput and bulk runs idle with `{p.ReaderIdle}`. " +
             "Ratio: figure median / baseline median. Probe: cross-core round trip between those CPUs just before and after each run (ns, min–max over the row's runs).");
         md.AppendLine();
 

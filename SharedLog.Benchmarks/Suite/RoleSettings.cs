@@ -15,7 +15,8 @@ internal sealed record RoleSettings(
     TimeSpan WarmupMinimum,
     TimeSpan WarmupStable,
     TimeSpan WarmupMaximum,
-    string Directory)
+    string Directory,
+    string ReaderIdle = "default")
 {
     /// <summary>Reads the settings from a role's options.</summary>
     public static RoleSettings Parse(BenchOptions options) => new(
@@ -29,7 +30,8 @@ internal sealed record RoleSettings(
         TimeSpan.FromMilliseconds(options.Number("warmup-min-ms", 500)),
         TimeSpan.FromMilliseconds(options.Number("warmup-stable-ms", 300)),
         TimeSpan.FromMilliseconds(options.Number("warmup-max-ms", 10_000)),
-        options.TextOrNull("dir") ?? throw new ArgumentException("--dir is required"));
+        options.TextOrNull("dir") ?? throw new ArgumentException("--dir is required"),
+        options.Text("reader-idle", "default"));
 
     /// <summary>The settings as options, for a child's command line.</summary>
     public List<string> ToArgs() =>
@@ -45,7 +47,22 @@ internal sealed record RoleSettings(
         "--warmup-stable-ms", Invariant(WarmupStable.TotalMilliseconds),
         "--warmup-max-ms", Invariant(WarmupMaximum.TotalMilliseconds),
         "--dir", Directory,
+        "--reader-idle", ReaderIdle,
     ];
+
+    /// <summary>
+    /// The idle strategy of SharedLog readers in throughput runs: <c>default</c> (<see cref="IdleStrategy.Default"/>),
+    /// <c>spin</c>, <c>yield</c>, <c>backoff</c> or <c>block0</c> (blocking without a spin phase).
+    /// </summary>
+    public IdleStrategy ReaderIdleStrategy => ReaderIdle switch
+    {
+        "default" => IdleStrategy.Default,
+        "spin" => IdleStrategy.BusySpin,
+        "yield" => IdleStrategy.Yielding,
+        "backoff" => IdleStrategy.Backoff,
+        "block0" => IdleStrategy.CreateBlocking(spinCount: 0),
+        _ => throw new ArgumentException($"unknown --reader-idle '{ReaderIdle}' (default, spin, yield, backoff, block0)"),
+    };
 
     /// <summary>A new warm-up watcher with these limits.</summary>
     public JitWarmup NewWarmup() => new(WarmupMinimum, WarmupStable, WarmupMaximum);

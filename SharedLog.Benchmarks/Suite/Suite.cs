@@ -61,7 +61,10 @@ public static class Suite
           --runs N           measurements per case (at least 3 for a spread; the median is reported)
           --seconds S        measured window of each measurement
           --only LIST        comma-separated groups: throughput, bulk, spin, blocking
+          --sizes LIST       comma-separated message or write sizes in bytes (e.g. 64,4096); default all
           --cpus A,B         the two CPUs to pin the lead and its followers to (default 0,1)
+          --reader-idle S    SharedLog readers' idle strategy in throughput and bulk runs: default, spin, yield,
+                             backoff or block0 (blocking without a spin phase)
           --out DIR          where latest.json, latest.md and throughput.png go (default bench-results)
         """);
 
@@ -72,6 +75,7 @@ public static class Suite
         double? seconds = options.TextOrNull("seconds") is null ? null : options.Number("seconds", 1);
         plan = plan with
         {
+            ReaderIdle = options.Text("reader-idle", "default"),
             Runs = runs,
             ThroughputSeconds = seconds ?? plan.ThroughputSeconds,
             RoundTripSeconds = seconds ?? plan.RoundTripSeconds,
@@ -79,6 +83,8 @@ public static class Suite
         var groups = options.Text("only", "throughput,bulk,spin,blocking").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         int[] cpus = [.. options.Text("cpus", "0,1").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
         string output = options.Text("out", "bench-results");
+        var sizes = options.TextOrNull("sizes")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToHashSet();
         options.ThrowIfUnknown();
         if (runs < 1 || cpus.Length != 2)
         {
@@ -92,6 +98,11 @@ public static class Suite
         }
 
         var cases = plan.Cases(groups);
+        if (sizes is not null)
+        {
+            cases = [.. cases.Where(c => sizes.Contains(c.Size))];
+        }
+
         string root = OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         var started = DateTimeOffset.UtcNow;
         double? loadStart = MachineInfo.LoadAverage();
@@ -153,7 +164,7 @@ public static class Suite
             c.Transport, c.Bulk, c.Size, c.Readers,
             c.RoundTrip ? plan.RoundTripSeconds : plan.ThroughputSeconds,
             c.Pinned ? cpus[0] : -1, c.Pinned ? cpus[1] : -1,
-            plan.WarmupMinimum, plan.WarmupStable, plan.WarmupMaximum, directory);
+            plan.WarmupMinimum, plan.WarmupStable, plan.WarmupMaximum, directory, plan.ReaderIdle);
         double before = CoreProbe.RoundTripNanoseconds(cpus[0], cpus[1]);
         string role = c.RoundTrip ? "lead" : "writer";
         using var lead = SelfProcess.Start(["suite", "--role", role, .. settings.ToArgs()], settings.LeadCpu);

@@ -268,13 +268,13 @@ internal static class ThroughputRoles
             case "log":
             {
                 var log = SegmentedLog.Open("transport", settings.Directory);
-                return new LogReceiver(log, log.CreateReader(ReadFrom.Oldest));
+                return new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));
             }
 
             case "ring":
             {
                 var ring = ByteRing.Open("transport", settings.Directory);
-                return new RingReceiver(ring, ring.CreateReader(ReadFrom.Oldest));
+                return new RingReceiver(ring, ring.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));
             }
 
             case "raw":
