@@ -69,4 +69,49 @@ public sealed class WaitAllocationTests : IDisposable
             Assert.True(perWait < 16, $"{perWait} bytes allocated per wait");
         }
     }
+
+    [Fact]
+    public void A_reader_waiting_for_seconds_allocates_nothing()
+    {
+        var (writer, log) = Create("sync-alloc");
+        using (writer)
+        using (log)
+        using (var reader = log.CreateReader(ReadFrom.Latest, IdleStrategy.CreateBlocking(spinCount: 0)))
+        {
+            AssertWaitsAllocateNothing(reader.Wait);
+        }
+    }
+
+    [Fact]
+    public void A_ring_reader_waiting_for_seconds_allocates_nothing()
+    {
+        var (writer, ring) = ByteRing.CreateClaimed("ring-alloc", new ByteRingOptions { Capacity = 4096, Directory = _dir.Path });
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader(ReadFrom.Latest, IdleStrategy.CreateBlocking(spinCount: 0)))
+        {
+            AssertWaitsAllocateNothing(reader.Wait);
+        }
+    }
+
+    /// <summary>
+    /// Past a second a waiting reader checks, once a second, that its file was not deleted or replaced, and every
+    /// 100 ms that the writer lives: those checks run on the waiting thread and must not allocate either.
+    /// </summary>
+    private static void AssertWaitsAllocateNothing(Func<TimeSpan, bool> wait)
+    {
+        Assert.False(wait(TimeSpan.FromMilliseconds(50)));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(2.5);
+        int waits = 0;
+        while (DateTime.UtcNow < until)
+        {
+            Assert.False(wait(TimeSpan.FromMilliseconds(300)));
+            waits++;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(waits >= 5, $"only {waits} waits");
+        Assert.True(allocated == 0, $"{allocated} bytes allocated by {waits} waits over 2.5 s");
+    }
 }
