@@ -330,6 +330,26 @@ internal static class FileStore
     {
         deleted = false;
         Span<byte> header = stackalloc byte[Layout.FileLayout.LineLength];
+        if (FilePrefix.IsSupported && FilePrefix.Fits(path))
+        {
+            // Without allocating: a waiting reader makes this check once a second.
+            int read = FilePrefix.Read(path, header);
+            if (read is -FilePrefix.ENOENT or -FilePrefix.ENOTDIR)
+            {
+                deleted = true;
+                return false;
+            }
+
+            if (read < 0)
+            {
+                // Unreadable for a moment, or not ours to read: no evidence either way.
+                return true;
+            }
+
+            return read == header.Length
+                && (fileId == 0 || System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(header[Layout.FileLayout.FileIdOffset..]) == fileId);
+        }
+
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

@@ -26,6 +26,7 @@ internal static class ProcessIdentity
 {
     private static readonly long s_startTime = ReadStartTime(Environment.ProcessId, out _) ?? 0;
     private static readonly long s_pidNamespace = ReadPidNamespace();
+    private static readonly bool s_hasProc = OperatingSystem.IsLinux() && Directory.Exists("/proc/self");
 
     public static int Pid => Environment.ProcessId;
 
@@ -54,7 +55,7 @@ internal static class ProcessIdentity
 
         if (OperatingSystem.IsLinux())
         {
-            if (!Directory.Exists("/proc/self"))
+            if (!s_hasProc)
             {
                 return Liveness.Unknown;
             }
@@ -115,6 +116,11 @@ internal static class ProcessIdentity
             }
         }
 
+        if (FilePrefix.IsSupported)
+        {
+            return ReadStartTimeWithoutAllocating(pid, out state);
+        }
+
         string text;
         try
         {
@@ -146,6 +152,69 @@ internal static class ProcessIdentity
                 return long.TryParse(fields[range], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks) ? ticks : null;
             }
 
+            field++;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="ReadStartTime"/> through <see cref="FilePrefix"/>: path and contents on the stack. Waiting readers
+    /// check their writer every 100 ms, so this runs on a steady-state path.
+    /// </summary>
+    private static long? ReadStartTimeWithoutAllocating(int pid, out char state)
+    {
+        state = 'R';
+        Span<byte> path = stackalloc byte[32];
+        "/proc/"u8.CopyTo(path);
+        if (!pid.TryFormat(path[6..], out int digits, default, CultureInfo.InvariantCulture))
+        {
+            return null;
+        }
+
+        int length = 6 + digits;
+        "/stat"u8.CopyTo(path[length..]);
+        length += 5;
+
+        Span<byte> text = stackalloc byte[1024];
+        int read = FilePrefix.Read(path[..length], text);
+        if (read <= 0)
+        {
+            return null;
+        }
+
+        // As in ReadStartTime: fields after the last ')' are space-separated from field 3 (state); field 22 is the
+        // start time.
+        var stat = text[..read];
+        int close = stat.LastIndexOf((byte)')');
+        if (close < 0)
+        {
+            return null;
+        }
+
+        var fields = stat[(close + 1)..].Trim((byte)' ');
+        int field = 3;
+        while (!fields.IsEmpty)
+        {
+            int end = fields.IndexOf((byte)' ');
+            var value = end < 0 ? fields : fields[..end];
+            if (field == 3 && value.Length == 1)
+            {
+                state = (char)value[0];
+            }
+            else if (field == 22)
+            {
+                return System.Buffers.Text.Utf8Parser.TryParse(value.TrimEnd((byte)'\n'), out long ticks, out int consumed) && consumed == value.TrimEnd((byte)'\n').Length && ticks >= 0
+                    ? ticks
+                    : null;
+            }
+
+            if (end < 0)
+            {
+                break;
+            }
+
+            fields = fields[(end + 1)..];
             field++;
         }
 
