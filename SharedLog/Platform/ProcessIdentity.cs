@@ -121,41 +121,17 @@ internal static class ProcessIdentity
             return ReadStartTimeWithoutAllocating(pid, out state);
         }
 
-        string text;
+        byte[] stat;
         try
         {
-            text = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            stat = File.ReadAllBytes("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
 
-        // The command name (field 2) is in parentheses and may contain spaces or ')'; fields after the last ')'
-        // are space-separated, starting with field 3 (state). Field 22 is the start time.
-        int close = text.LastIndexOf(')');
-        if (close < 0)
-        {
-            return null;
-        }
-
-        var fields = text.AsSpan(close + 1).Trim();
-        int field = 3;
-        foreach (var range in fields.Split(' '))
-        {
-            if (field == 3 && fields[range].Length == 1)
-            {
-                state = fields[range][0];
-            }
-            else if (field == 22)
-            {
-                return long.TryParse(fields[range], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks) ? ticks : null;
-            }
-
-            field++;
-        }
-
-        return null;
+        return ParseStat(stat, out state);
     }
 
     /// <summary>
@@ -183,9 +159,16 @@ internal static class ProcessIdentity
             return null;
         }
 
-        // As in ReadStartTime: fields after the last ')' are space-separated from field 3 (state); field 22 is the
-        // start time.
-        var stat = text[..read];
+        return ParseStat(text[..read], out state);
+    }
+
+    /// <summary>
+    /// The state (field 3) and start time (field 22) of a <c>/proc/PID/stat</c> line. The command name (field 2) is
+    /// in parentheses and may contain spaces or ')'; the fields after the last ')' are separated by single spaces.
+    /// </summary>
+    private static long? ParseStat(ReadOnlySpan<byte> stat, out char state)
+    {
+        state = 'R';
         int close = stat.LastIndexOf((byte)')');
         if (close < 0)
         {
@@ -197,14 +180,14 @@ internal static class ProcessIdentity
         while (!fields.IsEmpty)
         {
             int end = fields.IndexOf((byte)' ');
-            var value = end < 0 ? fields : fields[..end];
+            var value = end < 0 ? fields.TrimEnd((byte)'\n') : fields[..end];
             if (field == 3 && value.Length == 1)
             {
                 state = (char)value[0];
             }
             else if (field == 22)
             {
-                return System.Buffers.Text.Utf8Parser.TryParse(value.TrimEnd((byte)'\n'), out long ticks, out int consumed) && consumed == value.TrimEnd((byte)'\n').Length && ticks >= 0
+                return System.Buffers.Text.Utf8Parser.TryParse(value, out long ticks, out int consumed) && consumed == value.Length && ticks >= 0
                     ? ticks
                     : null;
             }
