@@ -5,8 +5,8 @@
 # pinned (taskset) and unpinned. Every process warms up until its JIT is quiet; a cross-core round-trip probe
 # brackets every measurement. Results: bench-results/latest.json, latest.md and throughput.png (paths printed).
 #
-# usage: scripts/bench.sh                  the default suite (under about five minutes on two cores)
-#        scripts/bench.sh --quick          64 B and 4 KiB to one reader, fewer pinning variants (about a minute)
+# usage: scripts/bench.sh                  the default suite (about eight minutes on two cores)
+#        scripts/bench.sh --quick          64 B and 4 KiB to one reader, fewer pinning variants (about two minutes)
 #        scripts/bench.sh --full           five runs of everything, 1 s windows
 #        scripts/bench.sh [MODE] -- ARGS   extra suite options (e.g. -- --only throughput --runs 5 --out DIR)
 #        scripts/bench.sh --micro [ARGS]   the BenchmarkDotNet microbenchmarks (ARGS go to BenchmarkDotNet;

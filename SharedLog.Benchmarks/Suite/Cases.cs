@@ -57,13 +57,13 @@ internal sealed record Plan(
     string ReaderIdle = "default")
 {
     /// <summary>
-    /// About a minute on an idle two-core machine: 64 B and 4 KiB messages to one reader (all four transports,
+    /// About two minutes on an idle two-core machine: 64 B and 4 KiB messages to one reader (all four transports,
     /// pinned; log and raw ring unpinned at 64 B), 64 KiB bulk writes, the spinning and no-spin blocking round trips.
     /// </summary>
     public static Plan Quick => new("quick", 3, 0.25, 0.25, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4));
 
     /// <summary>
-    /// Under five minutes on two cores: every size and reader count pinned; unpinned, every size to one reader (no
+    /// About eight minutes on two cores: every size and reader count pinned; unpinned, every size to one reader (no
     /// socket) and 64 B to three (log and raw ring); bulk pinned; every round trip pinned and unpinned.
     /// </summary>
     public static Plan Default => new("default", 3, 0.3, 0.3, TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(6));

@@ -56,7 +56,7 @@ public static class Suite
         """
         usage: bench suite [--quick | --full] [options]
           (no mode)          every size (64 B, 256 B, 4 KiB) and reader count (1, 3) pinned, most unpinned; 3 runs
-          --quick            64 B and 4 KiB to one reader, 64 KiB bulk, round trips; about a minute
+          --quick            64 B and 4 KiB to one reader, 64 KiB bulk, round trips; about two minutes
           --full             5 runs of everything, pinned and unpinned, with 1 s windows
           --runs N           measurements per case (at least 3 for a spread; the median is reported)
           --seconds S        measured window of each measurement
