@@ -173,8 +173,7 @@ internal sealed unsafe class LogFile
             return new(this, _slots + ((ulong)generation % (ulong)SlotCount * (ulong)SlotStride));
         }
 
-        ulong number = (ulong)generation + 1;
-        int extent = 63 - BitOperations.LeadingZeroCount(number);
+        int extent = ExtentOf(generation);
         nint[] extents = _extents;
         if ((uint)extent < (uint)extents.Length)
         {
@@ -182,7 +181,7 @@ internal sealed unsafe class LogFile
             nint address = Volatile.Read(ref extents[extent]);
             if (address != 0)
             {
-                return new(this, (byte*)address + ((number - (1UL << extent)) * (ulong)SlotStride));
+                return new(this, (byte*)address + (((ulong)generation + 1 - (1UL << extent)) * (ulong)SlotStride));
             }
         }
 
@@ -190,6 +189,7 @@ internal sealed unsafe class LogFile
     }
 
     /// <summary>The extent that holds <paramref name="generation"/> under Unbounded: <c>floor(log2(g + 1))</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtentOf(long generation) => 63 - BitOperations.LeadingZeroCount((ulong)generation + 1);
 
     /// <summary>Where extent <paramref name="extent"/> starts in the file.</summary>

@@ -358,6 +358,9 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
                 _pin = previous;
                 if (_lease.IsOwned)
                 {
+                    // Release: the writer reads pins in its scans (ReaderTable.MinPin), and the Join Sequence this
+                    // join bumped makes its next raise rescan. Full fence: the old pin is visible before this reader
+                    // reads again (one step in the model's SEEKPIN branch).
                     Atomic.WriteRelease(_lease.PinAddress, previous);
                     Atomic.FullFence();
                 }
