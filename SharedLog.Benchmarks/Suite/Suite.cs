@@ -62,6 +62,8 @@ public static class Suite
           --seconds S        measured window of each measurement
           --only LIST        comma-separated groups: throughput, bulk, spin, blocking
           --sizes LIST       comma-separated message or write sizes in bytes (e.g. 64,4096); default all
+          --transports LIST  comma-separated transports (e.g. log,raw,pipe); a missing baseline is left out
+          --readers LIST     comma-separated reader counts of throughput runs (1, 3)
           --cpus A,B         the two CPUs to pin the lead and its followers to (default 0,1)
           --reader-idle S    SharedLog readers' idle strategy in throughput and bulk runs: default, spin, yield,
                              backoff or block0 (blocking without a spin phase)
@@ -85,6 +87,9 @@ public static class Suite
         string output = options.Text("out", "bench-results");
         var sizes = options.TextOrNull("sizes")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToHashSet();
+        var transports = options.TextOrNull("transports")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var readerCounts = options.TextOrNull("readers")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToHashSet();
         options.ThrowIfUnknown();
         if (runs < 1 || cpus.Length != 2)
         {
@@ -101,6 +106,16 @@ public static class Suite
         if (sizes is not null)
         {
             cases = [.. cases.Where(c => sizes.Contains(c.Size))];
+        }
+
+        if (transports is not null)
+        {
+            cases = [.. cases.Where(c => transports.Contains(c.Transport))];
+        }
+
+        if (readerCounts is not null)
+        {
+            cases = [.. cases.Where(c => readerCounts.Contains(c.Readers))];
         }
 
         string root = OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();

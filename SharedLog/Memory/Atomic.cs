@@ -39,6 +39,13 @@ internal static unsafe class Atomic
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int GetAndAdd(int* address, int delta) => Interlocked.Add(ref *address, delta) - delta;
 
+    /// <summary>
+    /// Orders earlier loads and stores before later stores (a release fence), as a seqlock writer needs between its
+    /// mark and the bytes it overwrites. No instruction on x64 (TSO keeps stores in order), a barrier on ARM64.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFence() => Volatile.WriteBarrier();
+
     /// <summary>Full two-way fence: orders earlier stores before later loads (Dekker-style handshakes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void FullFence() => Interlocked.MemoryBarrier();

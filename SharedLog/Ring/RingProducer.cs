@@ -25,8 +25,8 @@ namespace SharedLog.Ring;
 /// <item>It stores Tail Intent, full fence, and re-reads Join Sequence: a reader that pinned a position the writer
 /// has not scanned either is seen now (rescan) or sees the intent and pins above it (the reader's half of the
 /// Dekker handshake is in <see cref="RingReader"/>).</item>
-/// <item>It stores Tail with a full fence, so no byte of the data is overwritten before a reader validating after
-/// its copy can see the new tail (seqlock).</item>
+/// <item>It stores Tail, then a store fence, so no byte of the data is overwritten before a reader validating after
+/// its copy can see the new tail (seqlock: the writer's stores in order against the reader's loads in order).</item>
 /// <item>It copies the bytes, then publishes them with one release store of Writer Position, and notifies the data
 /// signal (a full fence and a load; a system call only when a reader sleeps).</item>
 /// </list>
@@ -441,9 +441,11 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             _intent = newTail;
         }
 
-        // Full fence: Tail is visible before any byte below it is overwritten; pairs with the LoadFence + ReadAcquire
-        // of Tail after a reader's copy (RingConsumer.IsIntact).
-        Atomic.Exchange(_ring.TailPosition, newTail);
+        // Release, then a store fence: Tail is visible before any byte below it is overwritten; pairs with the
+        // LoadFence + ReadAcquire of Tail after a reader's copy (RingConsumer.IsIntact). A seqlock's writer needs its
+        // stores in order, not a full fence: no load here has to wait for this store.
+        Atomic.WriteRelease(_ring.TailPosition, newTail);
+        Atomic.StoreFence();
         _tail = newTail;
         return true;
     }
