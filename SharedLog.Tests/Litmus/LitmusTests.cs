@@ -269,15 +269,16 @@ public sealed unsafe class LitmusTests(ITestOutputHelper output)
             });
 
     /// <summary>
-    /// RingWriter.RaiseTail raises Tail (Exchange: full fence) before the data is overwritten; RingReader.IsIntact
-    /// copies, LoadFence, then re-reads Tail (seqlock).
+    /// RingProducer.RaiseTail raises Tail (release store, then a store fence) before the data is overwritten;
+    /// RingConsumer.IsIntact copies, LoadFence, then re-reads Tail (seqlock).
     /// </summary>
     [Fact]
     public void Ring_tail_precedes_overwrite_seqlock()
-        => Seqlock("seqlock: Exchange(tail, 1); data = 2  ||  r1 = data; LoadFence; r2 = tail == 0",
+        => Seqlock("seqlock: WriteRelease(tail, 1); StoreFence; data = 2  ||  r1 = data; LoadFence; r2 = tail == 0",
             s =>
             {
-                Atomic.Exchange(Long(s, 0), 1);
+                Atomic.WriteRelease(Long(s, 0), 1);
+                Atomic.StoreFence();
                 *Long(s, 1) = 2;
             });
 
