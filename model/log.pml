@@ -8,14 +8,19 @@
  * generation 3 reuses the slot of generation 0. The writer appends NRECORDS records; record s carries payload s.
  * A second writer takes the lease over once the first is dead (lease.pml) and recovers.
  *
- * Switches: BLOCK=1 Block (default), 0 Evict; CRASH=1 a Killer may stop the first writer or either reader at any
- * step (default), 0 no crash; VICTIM 0/1/2 only reader 0, reader 1 or the first writer may be stopped (default 9:
- * any one of them); MAXOPS TryRead calls of reader 0; NRECORDS records written; NORECOUNT=1 the seeded recovery
- * bug: Recover finds a committed but uncounted record and does not publish its count [expected: L4 violated, with
- * a crash of the first writer only].
+ * Switches: BLOCK=1 Block (default), 0 Evict; CRASH=1 the first writer or either reader may stop at any step
+ * (default), 0 no crash; VICTIM 0/1/2 only reader 0, reader 1 or the first writer may be stopped (default 9: any one
+ * of them); MAXOPS TryRead calls of reader 0; NRECORDS records written; NORECOUNT=1 the seeded recovery bug: Recover
+ * finds a committed but uncounted record and does not publish its count [expected: L4 violated, with a crash of the
+ * first writer only].
  *
- * Memory model: as in ring.pml. Sequentially consistent; each atomic block is one access to shared memory with
- * the process's own bookkeeping. x64 is TSO, so only store->load pairs can be reordered, and the code fences the
+ * Crashes, as in ring.pml: every step that touches shared memory is written STEP(...), the access or instead the
+ * crash (CRASH_STEP), which marks the process dead; its local variables are cleared right after (at crashed:, a
+ * local step taken before any other process moves). A process may also stop while it sleeps or after its last
+ * step. A stop between two purely local steps is the same as a stop before the next access. Its shared state stays.
+ *
+ * Memory model: as in ring.pml. Sequentially consistent; each STEP is one access to shared memory with the
+ * process's own bookkeeping. x64 is TSO, so only store->load pairs can be reordered, and the code fences the
  * two that matter: the Dekker handshake of a reader's pin (ReaderTable.PinOldest: store pin; FullFence; load
  * Oldest) against the writer raising Oldest (LogAppender.Roll: release Oldest; FullFence; scan pins), and the
  * seqlock mark (LogAppender.Roll: Exchange generation to -1, then overwrite) against the reader's validation (read
@@ -73,35 +78,61 @@ short pin[NR];
 byte state[NR];
 bool owned[NR];
 bool alive[4];
-/* ghosts */
+/* ghost */
 short held[NR];              /* generation of the record a reader holds (TryRead until the next call), or -1 */
-bool evictedEver[NR];
 
-/* ReaderTable.MinPin(reap) over both slots, one slot per step (see ring.pml for why one slot is one step) */
+/* ---------------------------------------------------------------- crashes (as in ring.pml) */
+
+#if CRASH
+#if VICTIM == 9
+#define MAY_CRASH(who)  ((who) != W1 && alive[0] && alive[1] && alive[W0])   /* any one, once */
+#else
+#define MAY_CRASH(who)  ((who) == VICTIM)
+#endif
+#define CRASH_STEP  :: d_step { MAY_CRASH(ME) -> alive[ME] = 0; GHOSTS_CLEARED }; goto crashed
+#else
+#define CRASH_STEP
+#endif
+/* one step that touches shared memory, or the crash instead of it */
+#define STEP(...)  if :: atomic { __VA_ARGS__ } CRASH_STEP fi
+
+/* ---------------------------------------------------------------- writer */
+#define ME me
+#define LOCALS_CLEARED \
+  head = 0; seq = 0; g = 0; s = 0; minPin = 0; m = 0; p = 0; snap0 = 0; snap1 = 0; count = 0; i = 0; step = 0; \
+  evictions = 0
+#define GHOSTS_CLEARED skip
+
+/* ReaderTable.MinPin(reap) over both slots, one slot per step (see ring.pml for why one slot is one step); the end
+   of the scan is local and ends the step of the last slot */
 inline MinPin(reap) {
-  atomic { m = NOPIN; i = 0; step = 0 }
+  m = NOPIN; i = 0; step = 0;
   do
-  :: atomic { step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break }
   :: atomic { step == 0 && i < NR ->
        if
        :: owned[i] && state[i] == ACTIVE && pin[i] < m -> p = pin[i]; step = 1
        :: else -> i++
-       fi }
+       fi;
+       if :: step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break :: else fi }
   :: atomic { step == 1 ->                                  /* OwnerBlock.TryReap when dead */
        if :: reap && owned[i] && !alive[i] -> owned[i] = 0 :: else -> m = p fi;
-       step = 0; p = 0; i++ }
+       step = 0; p = 0; i++;
+       if :: i >= NR -> minPin = m; i = 0; m = 0; break :: else fi }
+  CRASH_STEP
   od
 }
 
 inline EvictAtOrBelow(limit) {
-  atomic { i = 0; step = 0 }
+  i = 0; step = 0;
   do
-  :: atomic { step == 0 && i >= NR -> i = 0; break }
   :: atomic { step == 0 && i < NR ->
-       if :: owned[i] && pin[i] <= limit -> step = 1 :: else -> i++ fi }
+       if :: owned[i] && pin[i] <= limit -> step = 1 :: else -> i++ fi;
+       if :: step == 0 && i >= NR -> i = 0; break :: else fi }
   :: atomic { step == 1 ->                                  /* CAS state Active -> Evicted */
-       if :: state[i] == ACTIVE -> state[i] = EVICTED; evictedEver[i] = 1 :: else fi;
-       step = 0; i++ }
+       if :: state[i] == ACTIVE -> state[i] = EVICTED :: else fi;
+       step = 0; i++;
+       if :: i >= NR -> i = 0; break :: else fi }
+  CRASH_STEP
   od
 }
 
@@ -116,220 +147,229 @@ end_standby:
   :: else
   fi;
 
-  {
-    /* LogWriter.Recover: publish what a dead writer committed but did not count */
-    atomic { head = Head; s = head % SLOTS }
-    atomic { count = cnt[s] }
-    if
-    :: count == 0 -> atomic { if :: lenw[s] != 0 -> count = 1 :: else fi }   /* acquire the length word */
-       if
+  /* LogWriter.Recover: publish what a dead writer committed but did not count */
+  STEP(head = Head; s = head % SLOTS);
+  STEP(count = cnt[s]);
+  if
+  :: count == 0 ->
+     STEP(if :: lenw[s] != 0 -> count = 1 :: else fi);      /* acquire the length word */
+     if
 #if NORECOUNT
-       :: count == 1 -> skip                                /* (seeded bug) the count is not published */
+     :: count == 1 -> skip                                  /* (seeded bug) the count is not published */
 #else
-       :: count == 1 -> cnt[s] = 1                          /* Recover: release the count */
+     :: count == 1 -> STEP(cnt[s] = 1)                      /* Recover: release the count */
 #endif
-       :: else
-       fi
-    :: else
-    fi;
-    atomic { seq = first[s] + count }
+     :: else
+     fi
+  :: else
+  fi;
+  STEP(seq = first[s] + count);
 
-    do
-    :: seq >= NRECORDS -> break
-    :: else ->
-       if
-       :: count == 1 ->
-          /* LogAppender.Roll */
-          atomic {
-            g = head + 1;
-            if
-            :: g - 1 > Oldest -> Oldest = g - 1             /* Roll: release Oldest (retire) */
-            :: else
-            fi }
+  do
+  :: seq >= NRECORDS -> break
+  :: else ->
+     if
+     :: count == 1 ->
+        /* LogAppender.Roll */
+        STEP(g = head + 1;
+             if
+             :: g - 1 > Oldest -> Oldest = g - 1                /* Roll: release Oldest (retire) */
+             :: else
+             fi);
                                                             /* Roll: FullFence */
-          if
-          :: g - SLOTS >= 0 ->
-             /* LogWriter.AwaitFree(reused = g - SLOTS) */
-             do
-             :: MinPin(1);
-                if
-                :: minPin > g - SLOTS -> break
-                :: else ->
+        if
+        :: g - SLOTS >= 0 ->
+           /* LogWriter.AwaitFree(reused = g - SLOTS) */
+           do
+           :: MinPin(1);
+              if
+              :: minPin > g - SLOTS -> minPin = 0; break
+              :: else ->
 #if BLOCK
-                   if
-                   :: atomic { evictions < 1 -> evictions++ }   /* SlowReaderTimeout passed */
-                      EvictAtOrBelow(g - SLOTS)
-                   :: atomic { snap0 = pin[0] * 8 + state[0] * 2 + owned[0]; snap1 = pin[1] * 8 + state[1] * 2 + owned[1] }
+                 minPin = 0;
+                 if
+                 :: evictions < 1 -> evictions++;           /* SlowReaderTimeout passed */
+                    EvictAtOrBelow(g - SLOTS)
+                 :: STEP(snap0 = pin[0] * 8 + state[0] * 2 + owned[0]; snap1 = pin[1] * 8 + state[1] * 2 + owned[1]);
 end_sleep:
-                      atomic { (snap0 != pin[0] * 8 + state[0] * 2 + owned[0] || snap1 != pin[1] * 8 + state[1] * 2 + owned[1]
-                                || owned[0] && !alive[0] || owned[1] && !alive[1]) -> snap0 = 0; snap1 = 0 }
-                   fi
+                    STEP((snap0 != pin[0] * 8 + state[0] * 2 + owned[0] || snap1 != pin[1] * 8 + state[1] * 2 + owned[1]
+                          || owned[0] && !alive[0] || owned[1] && !alive[1]) -> snap0 = 0; snap1 = 0)
+                 fi
 #else
-                   EvictAtOrBelow(g - SLOTS);               /* Evict: at once */
-                   break
+                 minPin = 0;
+                 EvictAtOrBelow(g - SLOTS);                 /* Evict: at once */
+                 break
 #endif
-                fi
-             od
-          :: else
-          fi;
-          atomic { s = g % SLOTS; gen[s] = -1 }             /* Roll: Exchange generation to -1 (full fence) */
-          first[s] = seq;                                   /* Roll: first sequence */
-          cnt[s] = 0;                                       /* Roll: count 0 */
-          atomic {                                          /* Roll: zero the first length word (the overwrite) */
+              fi
+           od
+        :: else
+        fi;
+        STEP(s = g % SLOTS; gen[s] = -1);                   /* Roll: Exchange generation to -1 (full fence) */
+        STEP(first[s] = seq);                               /* Roll: first sequence */
+        STEP(cnt[s] = 0);                                   /* Roll: count 0 */
+        STEP(                                               /* Roll: zero the first length word (the overwrite) */
 #if BLOCK
-            assert(!(alive[0] && state[0] != EVICTED && held[0] >= 0 && held[0] == g - SLOTS));   /* L2 */
-            assert(!(alive[1] && state[1] != EVICTED && held[1] >= 0 && held[1] == g - SLOTS));
+             assert(!(alive[0] && state[0] != EVICTED && held[0] >= 0 && held[0] == g - SLOTS));   /* L2 */
+             assert(!(alive[1] && state[1] != EVICTED && held[1] >= 0 && held[1] == g - SLOTS));
 #endif
-            lenw[s] = 0 }
-          gen[s] = g;                                       /* Roll: release the slot generation */
-          atomic { Head = g; head = g; count = 0 }          /* Roll: release Head Generation */
-       :: else
-       fi;
-       /* LogAppender.Publish */
-       payload[s] = seq;                                    /* the payload (and type id, index entry) */
-       lenw[s] = 1;                                          /* Publish: release the length word (the commit) */
-       atomic { cnt[s] = 1; count = 1; seq++ }              /* Publish: release the record count */
-    od
-  } unless { !alive[me] }
+             lenw[s] = 0);
+        STEP(gen[s] = g);                                   /* Roll: release the slot generation */
+        STEP(Head = g; head = g; count = 0; g = 0)          /* Roll: release Head Generation */
+     :: else
+     fi;
+     /* LogAppender.Publish */
+     STEP(payload[s] = seq);                                /* the payload (and type id, index entry) */
+     STEP(lenw[s] = 1);                                     /* Publish: release the length word (the commit) */
+     STEP(cnt[s] = 1; count = 1; seq++)                     /* Publish: release the record count */
+  od;
+  LOCALS_CLEARED;                                           /* done: only its shared state matters */
+#if CRASH
+end_done:
+  if CRASH_STEP fi;                                         /* it may still crash */
+crashed:
+  atomic { LOCALS_CLEARED };                                /* gone with the process (a local step, taken at once) */
+end_crashed:
+  false
+#endif
 }
+
+/* ---------------------------------------------------------------- readers */
+#undef ME
+#undef LOCALS_CLEARED
+#undef GHOSTS_CLEARED
+#define ME r
+#define LOCALS_CLEARED \
+  g = 0; next = 0; lost = 0; delivered = 0; v = 0; f = 0; c = 0; base = 0; idx = 0; ops = 0; started = 0; \
+  intact = 0; holding = 0; rearm = 0
+#define GHOSTS_CLEARED held[r] = -1
 
 /* ReaderTable.PinOldest(atLeast 0) + the rest of LogReader.ResumeAtOldest */
 inline ResumeAtOldest() {
-  held[r] = -1;
-  state[r] = ACTIVE;                                        /* ReaderTable.Activate */
+  STEP(held[r] = -1; state[r] = ACTIVE);                    /* ReaderTable.Activate */
   do
-  :: atomic { v = Oldest }                                  /* PinOldest: acquire Oldest */
+  :: STEP(v = Oldest);                                      /* PinOldest: acquire Oldest */
      do
-     :: pin[r] = v;                                         /* PinOldest: release pin; FullFence */
-        atomic {
-          if
-          :: Oldest <= v -> break                           /* PinOldest: acquire Oldest again */
-          :: else -> v = Oldest
-          fi }
+     :: STEP(pin[r] = v);                                   /* PinOldest: release pin; FullFence */
+        STEP(if
+             :: Oldest <= v -> break                        /* PinOldest: acquire Oldest again */
+             :: else -> v = Oldest
+             fi)
      od;
-     atomic { f = first[v % SLOTS] }                        /* ResumeAtOldest: acquire first sequence */
-     atomic {                                               /* ResumeAtOldest: LoadFence; acquire generation */
-       if
-       :: gen[v % SLOTS] == v -> break
-       :: else -> f = 0
-       fi }
+     STEP(f = first[v % SLOTS]);                            /* ResumeAtOldest: acquire first sequence */
+     STEP(if                                                /* ResumeAtOldest: LoadFence; acquire generation */
+          :: gen[v % SLOTS] == v -> break
+          :: else -> f = 0
+          fi)
   od;
-  atomic {
-    if
-    :: started && f < next -> skip                          /* still retained: SeekWithin (never go back) */
-    :: started && f > next -> lost = lost + f - next; next = f; idx = 0; g = v
-    :: else -> next = f; idx = 0; g = v
-    fi;
-    if
-    :: started && f < next ->                               /* SeekWithin: the generation holding next */
-       g = v + (next - f); idx = 0
-    :: else
-    fi;
-    started = 1; f = 0 }
-  pin[r] = g                                                /* (SeekWithin: release pin) */
+  if
+  :: started && f < next -> skip                            /* still retained: SeekWithin (never go back) */
+  :: started && f > next -> lost = lost + f - next; next = f; idx = 0; g = v
+  :: else -> next = f; idx = 0; g = v
+  fi;
+  if
+  :: started && f < next ->                                 /* SeekWithin: the generation holding next */
+     g = v + (next - f); idx = 0
+  :: else
+  fi;
+  started = 1; f = 0; v = 0;
+  STEP(pin[r] = g)                                          /* (SeekWithin: release pin) */
 }
 
 proctype Reader(byte r; byte maxops) {
   short g, next, lost, delivered, v, f, c, base;
   byte idx, ops;
-  bool started, intact;
-  {
-    atomic { owned[r] = 1; state[r] = IDLE; pin[r] = NOPIN; held[r] = -1 }   /* ReaderTable.Claim */
-    ResumeAtOldest();                                       /* LogReader..ctor (ReadFrom.Oldest) */
-    atomic { base = next; lost = 0 }
+  bool started, intact, holding, rearm;                    /* holding: held[r] >= 0, the reader's own copy */
 
-    do
-    :: ops >= maxops -> break
-    :: else ->
-       ops++;
-       /* LogReader.TryRead */
-       if
-       :: held[r] >= 0 ->
-          atomic { intact = gen[g % SLOTS] == g; held[r] = -1 }   /* IsIntact: LoadFence; acquire generation */
-          if
-          :: !intact -> atomic { lost++; delivered-- }; ResumeAtOldest()   /* the held record counts lost */
-          :: else
-          fi
-       :: else
-       fi;
-       do
-       :: atomic { c = cnt[g % SLOTS] }                     /* LogFile.ReadCount: acquire the count */
-          if
-          :: idx < c ->
-             atomic { f = lenw[g % SLOTS] }                  /* LogFile.TryLocate: the length word */
-             atomic { v = payload[g % SLOTS] }              /* the record (read in place) */
-             atomic { intact = gen[g % SLOTS] == g }        /* IsIntact: LoadFence; acquire generation */
-             if
-             :: f != 0 && intact ->
-                atomic {
-                  assert(v == next);                        /* L1, L4 */
-                  held[r] = g; idx++; next++; delivered++; v = 0; f = 0; c = 0 }
-                break
-             :: else ->                                     /* LogReader.CorruptOrLapped */
-                atomic { v = 0; f = 0; c = 0; intact = gen[g % SLOTS] == g }
-                assert(!intact);                            /* lapped, never corrupt */
-                ResumeAtOldest()
-             fi
-          :: else ->
-             atomic { v = Head; c = 0 }                     /* TryRead: acquire Head Generation */
-             if
-             :: v > g -> atomic { c = cnt[g % SLOTS] }      /* TryRead: a newer head; acquire the count again */
-             :: else
-             fi;
-             if
-             :: v <= g || c > idx -> v = 0; c = 0; break    /* caught up (records that came meanwhile: next call) */
-             :: else ->
-                /* LogReader.NextSegment */
-                atomic { v = 0; c = 0; intact = gen[g % SLOTS] == g }
+  STEP(owned[r] = 1; state[r] = IDLE; pin[r] = NOPIN; held[r] = -1);   /* ReaderTable.Claim */
+  ResumeAtOldest();                                         /* LogReader..ctor (ReadFrom.Oldest) */
+  base = next; lost = 0;
+
+  do
+  :: ops >= maxops -> break
+  :: else ->
+     ops++;
+     /* LogReader.TryRead */
+     if
+     :: holding ->
+        STEP(intact = gen[g % SLOTS] == g; held[r] = -1; holding = 0);   /* IsIntact: LoadFence; acquire generation */
+        if
+        :: !intact -> lost++; delivered--; ResumeAtOldest()  /* the held record counts lost */
+        :: else -> intact = 0
+        fi
+     :: else
+     fi;
+     do
+     :: STEP(c = cnt[g % SLOTS]);                           /* LogFile.ReadCount: acquire the count */
+        if
+        :: idx < c ->
+           STEP(f = lenw[g % SLOTS]);                       /* LogFile.TryLocate: the length word */
+           STEP(v = payload[g % SLOTS]);                    /* the record (read in place) */
+           STEP(intact = gen[g % SLOTS] == g;               /* IsIntact: LoadFence; acquire generation */
                 if
-                :: !intact -> ResumeAtOldest()
-                :: else ->
-                   atomic { g++; idx = 0 }
-                   pin[r] = g;                              /* NextSegment: release pin */
-                   if
-                   :: state[r] == EVICTED -> state[r] = ACTIVE   /* NextSegment: re-arm */
-                   :: else
-                   fi;
-                   atomic { f = first[g % SLOTS] }          /* NextSegment: acquire first sequence */
-                   atomic { intact = gen[g % SLOTS] == g }  /* IsIntact */
-                   if
-                   :: !intact -> f = 0; ResumeAtOldest()
-                   :: else -> assert(f == next); f = 0      /* the next segment starts where this one ended */
-                   fi
-                fi
-             fi
-          fi
-       od;
-       assert(delivered + lost == next - base)              /* L3 */
-    od;
-    if
-    :: held[r] >= 0 ->                                      /* LogReader.Validate on the last record */
-       atomic { intact = gen[g % SLOTS] == g; held[r] = -1 }
-       if
-       :: !intact -> lost++; delivered--
-       :: else
-       fi;
-       assert(delivered + lost == next - base)
-    :: else
-    fi
-  } unless { !alive[r] }
-}
-
-proctype Killer() {
+                :: f != 0 && intact ->                      /* returned: held until the next call */
+                   assert(v == next);                       /* L1, L4 */
+                   held[r] = g; holding = 1; idx++; next++; delivered++; v = 0; f = 0; c = 0; intact = 0;
+                   break
+                :: else
+                fi);
+           /* LogReader.CorruptOrLapped */
+           v = 0; f = 0; c = 0;
+           STEP(intact = gen[g % SLOTS] == g);
+           assert(!intact);                                 /* lapped, never corrupt */
+           ResumeAtOldest()
+        :: else ->
+           STEP(v = Head; c = 0);                           /* TryRead: acquire Head Generation */
+           if
+           :: v > g -> STEP(c = cnt[g % SLOTS])             /* TryRead: a newer head; acquire the count again */
+           :: else
+           fi;
+           if
+           :: v <= g || c > idx -> v = 0; c = 0; break      /* caught up (records that came meanwhile: next call) */
+           :: else ->
+              /* LogReader.NextSegment */
+              v = 0; c = 0;
+              STEP(intact = gen[g % SLOTS] == g);
+              if
+              :: !intact -> ResumeAtOldest()
+              :: else ->
+                 intact = 0; g++; idx = 0;
+                 STEP(pin[r] = g);                          /* NextSegment: release pin */
+                 STEP(rearm = state[r] == EVICTED);         /* NextSegment: IsEvicted */
+                 if
+                 :: rearm -> rearm = 0; STEP(state[r] = ACTIVE)   /* NextSegment: re-arm */
+                 :: else
+                 fi;
+                 STEP(f = first[g % SLOTS]);                /* NextSegment: acquire first sequence */
+                 STEP(intact = gen[g % SLOTS] == g);        /* IsIntact */
+                 if
+                 :: !intact -> f = 0; ResumeAtOldest()
+                 :: else -> assert(f == next); f = 0; intact = 0   /* the next segment starts where this one ended */
+                 fi
+              fi
+           fi
+        fi
+     od;
+     assert(delivered + lost == next - base)                /* L3 */
+  od;
   if
+  :: holding ->                                             /* LogReader.Validate on the last record */
+     STEP(intact = gen[g % SLOTS] == g; held[r] = -1; holding = 0);
+     if
+     :: !intact -> lost++; delivered--
+     :: else -> intact = 0
+     fi;
+     assert(delivered + lost == next - base)
+  :: else
+  fi;
+  LOCALS_CLEARED;                                           /* done: only its shared state matters */
 #if CRASH
-#if VICTIM == 9 || VICTIM == 0
-  :: alive[0] = 0
+end_done:
+  if CRASH_STEP fi;                                         /* it may still crash */
+crashed:
+  atomic { LOCALS_CLEARED };                                /* gone with the process (a local step, taken at once) */
+end_crashed:
+  false
 #endif
-#if VICTIM == 9 || VICTIM == 1
-  :: alive[1] = 0
-#endif
-#if VICTIM == 9 || VICTIM == W0
-  :: alive[W0] = 0
-#endif
-#endif
-  :: skip
-  fi
 }
 
 init {
@@ -342,7 +382,6 @@ init {
     run Writer(W0);
     run Writer(W1);
     run Reader(0, MAXOPS);
-    run Reader(1, 1);
-    run Killer()
+    run Reader(1, 1)
   }
 }

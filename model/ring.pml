@@ -19,11 +19,19 @@
  * release/acquire pairs must be real stlr/ldar (Volatile.Write/Read) for the same argument to hold; see
  * docs/model.md.
  *
- * Crashes. A Killer process may stop any one process at any step (unless { !alive[me] }); its shared state stays.
- * The OS sees a stopped process as dead: the writer may reap its reader slot, the second writer may take over.
+ * Crashes. One process may stop at any step: before any access to shared memory, while it sleeps, or after its
+ * last step (a stop between two purely local steps is the same as a stop before the next access, since a dead
+ * process's local state is gone). Every step that touches shared memory is written STEP(...): the access, or
+ * instead the crash (CRASH_STEP), which marks the process dead. Its shared state stays; its local variables are
+ * cleared (at crashed:, a purely local step that SPIN's partial order reduction takes before any other process
+ * moves). Clearing them makes the states after crashes at different points equal whenever the shared memory is
+ * equal, and keeping the crash out of the steps that touch only local variables leaves those to SPIN's partial
+ * order reduction and statement merging (an unless escape on a global condition, as the models used before, turns
+ * both off in the whole process). The OS sees a stopped process as dead: the writer may reap its reader slot, the
+ * second writer may take over.
  *
  * Switches (-D on the spin command line):
- *   FIXED=0  the code as it is: a reader that joins (creation, backward Seek, re-arming after eviction) pins at
+ *   FIXED=0  the code before the join fix: a reader that joins (creation, backward Seek, re-arming after eviction) pins at
  *            max(desired, Tail Intent) but reads from below that pin.          [expected: assertion violated]
  *   FIXED=1  the fix as the code implements it (RingConsumer, RingProducer):  [expected: no error]
  *            (a) a new reader starts at its pin (under Evict at max(pin, Tail));
@@ -32,7 +40,7 @@
  *            (c) re-arming after eviction: Skip(Join(position)), the gap counts as lost;
  *            (d) RaiseTail, failing because a rescan found a pin below the new tail, stores Tail Intent back down
  *                to Tail (release) before it returns false.
- *   SEEKPIN  (FIXED=1) a remedy proposed for (b), not in the code: the backward Seek's join gives up before it
+ *   SEEKPIN  (FIXED=1) the code's backward Seek (RingConsumer.Seek), the remedy for (b): its join gives up before it
  *            stores a pin above the target (Tail Intent is above it), and when the re-read of Tail Intent after the
  *            Join Sequence increment fails, it stores the old pin back before it throws; so the reader's pin never
  *            ends above its position. Without it, CHUNK=1 breaks P5.
@@ -41,7 +49,8 @@
  *            CHUNK=1 is that rule scaled up to the model's ring (half its capacity), so that a raise can jump two
  *            positions at once, as it does in the code for any write longer than a byte or any chunk.
  *   BLOCK=1  SlowReaderPolicy.Block (default); BLOCK=0 SlowReaderPolicy.Evict.
- *   CRASH=1  the Killer may stop the writer or either reader (default); CRASH=0 no crash.
+ *   CRASH=1  the writer or either reader may stop (default); CRASH=0 no crash.
+ *   VICTIM   (CRASH=1) 0 or 1: only that reader may stop, 2: only the first writer; 9 (default): any one of them.
  *   MAXOPS   operations of reader 0 (Read, Hold + Validate + Advance, or one Seek); MAXOPS1 Reads of reader 1,
  *            which joins at the oldest byte; EVICTIONS timeout evictions per writer; NBYTES bytes written.
  *
@@ -118,12 +127,36 @@ short hFrom[NR];            /* what reader r holds in place (Hold) */
 short hLen[NR];
 bool evictedEver[NR];
 
+/* ---------------------------------------------------------------- crashes */
+
+#if CRASH
+#if VICTIM == 9
+#define MAY_CRASH(who)  ((who) != W1 && alive[0] && alive[1] && alive[W0])   /* any one, once */
+#else
+#define MAY_CRASH(who)  ((who) == VICTIM)
+#endif
+/* The process stops here instead of taking its step: dead, its local variables gone (ME and LOCALS_CLEARED are
+   defined for the writer and for the readers below). */
+#define CRASH_STEP  :: d_step { MAY_CRASH(ME) -> alive[ME] = 0; GHOSTS_CLEARED }; goto crashed
+#else
+#define CRASH_STEP
+#endif
+/* One step that touches shared memory (one load, store, CAS or interlocked add, with the process's own bookkeeping),
+   or the crash instead of it. */
+#define STEP(...)  if :: atomic { __VA_ARGS__ } CRASH_STEP fi
+
 /* ---------------------------------------------------------------- writer */
 /*
- * Granularity: each atomic block holds exactly one access to shared memory (a load, a store, a CAS or an
- * interlocked add) together with the process's own bookkeeping around it, which no other process can see. Scratch
- * locals are reset when a step ends, so equal shared states are recognised as equal.
+ * Granularity: each STEP holds exactly one access to shared memory (a load, a store, a CAS or an interlocked add)
+ * together with the process's own bookkeeping around it, which no other process can see. Scratch locals are reset
+ * when a step ends, so equal shared states are recognised as equal. Steps that touch only local variables are
+ * left as they are (SPIN merges and reduces them).
  */
+#define ME me
+#define LOCALS_CLEARED \
+  pos = 0; tail = 0; intent = 0; minPin = 0; newTail = 0; p = 0; m = 0; free = 0; snap0 = 0; snap1 = 0; \
+  seen = 0; i = 0; step = 0; evictions = 0; seenValid = 0; again = 0
+#define GHOSTS_CLEARED skip
 
 /* RingProducer.FreeFrom */
 #define FREE_FROM(mp) \
@@ -135,33 +168,38 @@ bool evictedEver[NR];
  * the writer scans, only the slot's owner writes its state and pin, it stores the pin before it sets the state
  * Active (ReaderTable.Activate), and it never sets any state but Active, so whatever state/pin pair two loads can
  * see, one load at the instant of the second also sees. Slots are read one at a time, so a reader can join between
- * the writer's reads of two slots.
+ * the writer's reads of two slots. The end of the scan (RingProducer.Rescan: _minPin) is local and ends the step of
+ * the last slot.
  */
 inline Rescan(reap) {
-  atomic { seen = JoinSeq; seenValid = 1; m = NOPIN; i = 0; step = 0 }   /* RingProducer.Rescan: acquire Join Sequence */
+  STEP(seen = JoinSeq; seenValid = 1; m = NOPIN; i = 0; step = 0);   /* RingProducer.Rescan: acquire Join Sequence */
   do
-  :: atomic { step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break } /* RingProducer.Rescan: _minPin */
   :: atomic { step == 0 && i < NR ->                                    /* ReaderTable.MinPin: owner, state, pin */
        if
        :: owned[i] && state[i] == ACTIVE && pin[i] < m -> p = pin[i]; step = 1
        :: else -> i++
-       fi }
+       fi;
+       if :: step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break :: else fi }
   :: atomic { step == 1 ->                                              /* OwnerBlock.TryReap: CAS owner word if dead */
        if :: reap && owned[i] && !alive[i] -> owned[i] = 0 :: else -> m = p fi;
-       step = 0; p = 0; i++ }
+       step = 0; p = 0; i++;
+       if :: i >= NR -> minPin = m; i = 0; m = 0; break :: else fi }
+  CRASH_STEP
   od
 }
 
 /* ReaderTable.EvictAtOrBelow(limit): owner word and pin (one step, as in Rescan), then the CAS of the state */
 inline EvictAtOrBelow(limit) {
-  atomic { i = 0; step = 0 }
+  i = 0; step = 0;
   do
-  :: atomic { step == 0 && i >= NR -> i = 0; break }
   :: atomic { step == 0 && i < NR ->
-       if :: owned[i] && pin[i] <= limit -> step = 1 :: else -> i++ fi }
+       if :: owned[i] && pin[i] <= limit -> step = 1 :: else -> i++ fi;
+       if :: step == 0 && i >= NR -> i = 0; break :: else fi }
   :: atomic { step == 1 ->                                              /* CAS state Active -> Evicted */
        if :: state[i] == ACTIVE -> state[i] = EVICTED; evictedEver[i] = 1 :: else fi;
-       step = 0; i++ }
+       step = 0; i++;
+       if :: i >= NR -> i = 0; break :: else fi }
+  CRASH_STEP
   od
 }
 
@@ -179,178 +217,188 @@ end_standby:
   :: else
   fi;
 
-  {
-    /* RingProducer..ctor: resume at the published position (no other writer runs: the lease) */
-    atomic { pos = WP; tail = Tail; intent = Intent; minPin = NOPIN; seenValid = 0 }
+  /* RingProducer..ctor: resume at the published position (no other writer runs: the lease) */
+  STEP(pos = WP; tail = Tail; intent = Intent; minPin = NOPIN; seenValid = 0);
 
-    do
-    :: pos >= NBYTES -> break
-    :: else ->
+  do
+  :: pos >= NBYTES -> break
+  :: else ->
 #if BLOCK
-       /* RingProducer.Reserve -> RingProducer.Free */
-       again = 1;
-       do
-       :: !again -> break
-       :: else ->
-          atomic { again = !seenValid || JoinSeq != seen }          /* Free: acquire Join Sequence */
-          if
-          :: again -> Rescan(0)
-          :: else
-          fi;
-          atomic { free = FREE_FROM(minPin); again = free < 1 && free < C; free = 0 }
-          if
-          :: again -> Rescan(0)                                     /* Free: not enough by the cache: rescan */
-          :: else
-          fi;
-          atomic { again = FREE_FROM(minPin) == 0 }
-          if
-          :: again ->
-             /* RingProducer.ProbeSpace: the wait for space. Rescan, reaping dead owners; if still full, either the
-                SlowReaderTimeout passed (evict the slowest, at most EVICTIONS times in a run) or sleep until a
-                reader moves, drops or changes its pin or dies (the space signal: signal.pml). */
-             Rescan(1);
-             if
-             :: FREE_FROM(minPin) == 0 ->
-                if
-                :: atomic { evictions < EVICTIONS -> evictions++ }
-                   EvictAtOrBelow(minPin);
-                   Rescan(0)
-                :: atomic { snap0 = pin[0] * 8 + state[0] * 2 + owned[0]; snap1 = pin[1] * 8 + state[1] * 2 + owned[1] }
+     /* RingProducer.Reserve -> RingProducer.Free */
+     again = 1;
+     do
+     :: !again -> break
+     :: else ->
+        STEP(again = !seenValid || JoinSeq != seen);                /* Free: acquire Join Sequence */
+        if
+        :: again -> Rescan(0)
+        :: else
+        fi;
+        free = FREE_FROM(minPin); again = free < 1 && free < C; free = 0;
+        if
+        :: again -> Rescan(0)                                       /* Free: not enough by the cache: rescan */
+        :: else
+        fi;
+        again = FREE_FROM(minPin) == 0;
+        if
+        :: again ->
+           /* RingProducer.ProbeSpace: the wait for space. Rescan, reaping dead owners; if still full, either the
+              SlowReaderTimeout passed (evict the slowest, at most EVICTIONS times in a run) or sleep until a
+              reader moves, drops or changes its pin or dies (the space signal: signal.pml). */
+           Rescan(1);
+           if
+           :: FREE_FROM(minPin) == 0 ->
+              if
+              :: evictions < EVICTIONS -> evictions++;
+                 EvictAtOrBelow(minPin);
+                 Rescan(0)
+              :: STEP(snap0 = pin[0] * 8 + state[0] * 2 + owned[0]; snap1 = pin[1] * 8 + state[1] * 2 + owned[1]);
 end_sleep:
-                   atomic { (snap0 != pin[0] * 8 + state[0] * 2 + owned[0] || snap1 != pin[1] * 8 + state[1] * 2 + owned[1]
-                             || owned[0] && !alive[0] || owned[1] && !alive[1]) -> snap0 = 0; snap1 = 0 }
-                fi
-             :: else
-             fi
-          :: else ->
-             /* RingProducer.Reserve: the tail the write needs */
-             atomic {
-               newTail = pos + 1 - C;
-               again = newTail > tail;
+                 STEP((snap0 != pin[0] * 8 + state[0] * 2 + owned[0] || snap1 != pin[1] * 8 + state[1] * 2 + owned[1]
+                       || owned[0] && !alive[0] || owned[1] && !alive[1]) -> snap0 = 0; snap1 = 0)
+              fi
+           :: else
+           fi
+        :: else ->
+           /* RingProducer.Reserve: the tail the write needs */
+           newTail = pos + 1 - C;
+           again = newTail > tail;
 #if FIXED
-               /* a raise of several positions (a multi-byte write): min(needed + chunk, Writer Position, slowest pin) */
-               if
-               :: again -> newTail = MAX(MIN(MIN(newTail + CHUNK, pos), (minPin == NOPIN -> pos : minPin)), newTail)
-               :: else
-               fi
+           /* a raise of several positions (a multi-byte write): min(needed + chunk, Writer Position, slowest pin) */
+           if
+           :: again -> newTail = MAX(MIN(MIN(newTail + CHUNK, pos), (minPin == NOPIN -> pos : minPin)), newTail)
+           :: else
+           fi;
 #endif
-             }
-             if
-             :: again ->
-                /* RingProducer.RaiseTail */
-                atomic {
-                  if
-                  :: newTail > intent ->
-                     Intent = newTail;                              /* RaiseTail: Exchange TailIntent (full fence) */
-                     intent = newTail
-                  :: else                                           /* RaiseTail: FullFence */
-                  fi }
-                atomic { again = JoinSeq != seen }                  /* RaiseTail: acquire Join Sequence (Dekker) */
-                if
-                :: again -> Rescan(0)
-                :: else
-                fi;
-                atomic { again = minPin < newTail }                 /* RaiseTail false: Reserve retries */
-                if
-                :: !again ->
-                   atomic { Tail = newTail; tail = newTail; newTail = 0 } /* RaiseTail: Exchange TailPosition (full fence) */
-                :: else ->
+           if
+           :: again ->
+              /* RingProducer.RaiseTail */
+              STEP(if
+                   :: newTail > intent ->
+                      Intent = newTail;                             /* RaiseTail: Exchange TailIntent (full fence) */
+                      intent = newTail
+                   :: else                                          /* RaiseTail: FullFence */
+                   fi);
+              STEP(again = JoinSeq != seen);                        /* RaiseTail: acquire Join Sequence (Dekker) */
+              if
+              :: again -> Rescan(0)
+              :: else
+              fi;
+              again = minPin < newTail;                             /* RaiseTail false: Reserve retries */
+              if
+              :: !again ->
+                 STEP(Tail = newTail; tail = newTail; newTail = 0)  /* RaiseTail: Exchange TailPosition (full fence) */
+              :: else ->
 #if FIXED
-                   atomic { Intent = tail; intent = tail };         /* RaiseTail false: release TailIntent back to Tail */
+                 STEP(Intent = tail; intent = tail);                /* RaiseTail false: release TailIntent back to Tail */
 #endif
-                   newTail = 0
-                fi
-             :: else -> newTail = 0
-             fi
-          fi
-       od;
+                 newTail = 0
+              fi
+           :: else -> newTail = 0
+           fi
+        fi
+     od;
 #else
-       atomic {
-         newTail = pos + 1 - C;
+     STEP(
+       newTail = pos + 1 - C;
 #if FIXED
-         if                                                         /* a multi-position raise (no pins under Evict) */
-         :: newTail > tail -> newTail = MAX(MIN(newTail + CHUNK, pos), newTail)
-         :: else
-         fi;
+       if                                                           /* a multi-position raise (no pins under Evict) */
+       :: newTail > tail -> newTail = MAX(MIN(newTail + CHUNK, pos), newTail)
+       :: else
+       fi;
 #endif
-         if
-         :: newTail > intent -> Intent = newTail; intent = newTail  /* RaiseTail: release TailIntent (Evict) */
-         :: else
-         fi }
-       atomic {
-         if
-         :: newTail > tail -> Tail = newTail; tail = newTail        /* RaiseTail: Exchange TailPosition (full fence) */
-         :: else
-         fi;
-         newTail = 0 }
+       if
+       :: newTail > intent -> Intent = newTail; intent = newTail    /* RaiseTail: release TailIntent (Evict) */
+       :: else
+       fi);
+     STEP(
+       if
+       :: newTail > tail -> Tail = newTail; tail = newTail          /* RaiseTail: Exchange TailPosition (full fence) */
+       :: else
+       fi;
+       newTail = 0);
 #endif
-       /* RingFile.CopyIn, with the P2 monitor */
-       atomic {
+     /* RingFile.CopyIn, with the P2 monitor */
+     STEP(
 #if BLOCK
-         assert(!(alive[0] && state[0] != EVICTED && hLen[0] > 0 && hFrom[0] <= pos - C && pos - C < hFrom[0] + hLen[0]));
-         assert(!(alive[1] && state[1] != EVICTED && hLen[1] > 0 && hFrom[1] <= pos - C && pos - C < hFrom[1] + hLen[1]));
+       assert(!(alive[0] && state[0] != EVICTED && hLen[0] > 0 && hFrom[0] <= pos - C && pos - C < hFrom[0] + hLen[0]));
+       assert(!(alive[1] && state[1] != EVICTED && hLen[1] > 0 && hFrom[1] <= pos - C && pos - C < hFrom[1] + hLen[1]));
 #endif
-         data[pos % C] = pos }
+       data[pos % C] = pos);
 
-       /* RingProducer.Publish: release Writer Position (the Notify that follows: signal.pml) */
-       atomic { pos++; WP = pos }
-    od
-  } unless { !alive[me] }
+     /* RingProducer.Publish: release Writer Position (the Notify that follows: signal.pml) */
+     STEP(pos++; WP = pos)
+  od;
+  LOCALS_CLEARED;                                                   /* done: only its shared state matters */
+#if CRASH
+end_done:
+  if CRASH_STEP fi;                                                 /* done; it may still crash */
+crashed:
+  atomic { LOCALS_CLEARED };                                /* gone with the process (a local step, taken at once) */
+end_crashed:
+  false
+#endif
 }
 
 /* ---------------------------------------------------------------- readers */
+#undef ME
+#undef LOCALS_CLEARED
+#undef GHOSTS_CLEARED
+#define ME r
+/* a reader's local variables once it is done or dead, and its ghosts once it is dead (its pin, state and owner
+   word stay) */
+#define LOCALS_CLEARED \
+  pos = 0; mypin = 0; lost = 0; delivered = 0; base = 0; w = 0; t = 0; start = 0; p = 0; cnt = 0; k = 0; \
+  ops = 0; bad = 0; fromOldest = 0; seeked = 0
+#define GHOSTS_CLEARED hFrom[r] = 0; hLen[r] = 0; evictedEver[r] = 0
 
-/* RingConsumer.Consume */
-inline Consume(n) {
-  atomic {
-    pos = pos + n;
-    delivered = delivered + n;
-    if
-    :: pos > mypin -> mypin = pos; pin[r] = pos                     /* RingConsumer.Consume: release pin */
-    :: else
-    fi }
-}
+/* RingConsumer.Consume (ghost: the bytes the caller held, if any, are released with it) */
+#define CONSUME(n) \
+  pos = pos + n; \
+  delivered = delivered + n; \
+  hLen[r] = 0; hFrom[r] = 0; \
+  if \
+  :: pos > mypin -> mypin = pos; pin[r] = pos                       /* RingConsumer.Consume: release pin */ \
+  :: else \
+  fi
 
 /* RingConsumer.Skip(to) */
-inline Skip(to) {
-  atomic {
-    if
-    :: to > pos ->
-       assert(!BLOCK || evictedEver[r]);                             /* P3 */
-       lost = lost + to - pos;
-       pos = to;
-       if
-       :: pos > mypin -> mypin = pos; pin[r] = pos                  /* RingConsumer.Skip: release pin */
-       :: else
-       fi
-    :: else
-    fi }
-}
+#define SKIP(to) \
+  if \
+  :: to > pos -> \
+     assert(!BLOCK || evictedEver[r]);                              /* P3 */ \
+     lost = lost + to - pos; \
+     pos = to; \
+     if \
+     :: pos > mypin -> mypin = pos; pin[r] = pos                    /* RingConsumer.Skip: release pin */ \
+     :: else \
+     fi \
+  :: else \
+  fi
 
 /* RingConsumer.Join(desired) */
 inline Join(desired) {
   do
-  :: atomic { p = MAX(desired, Intent) }                            /* RingConsumer.Join: acquire Tail Intent */
-     pin[r] = p;                                                    /* RingConsumer.Join: release pin */
-     state[r] = ACTIVE;                                             /* ReaderTable.Activate: acquire, release state; FullFence */
-     JoinSeq++;                                                     /* RingConsumer.Join: GetAndAdd JoinSequence (full fence) */
-     atomic {
-       if
-       :: Intent <= p -> mypin = p; p = 0; break                    /* RingConsumer.Join: acquire Tail Intent again */
-       :: else
-       fi }
+  :: STEP(p = MAX(desired, Intent));                                /* RingConsumer.Join: acquire Tail Intent */
+     STEP(pin[r] = p);                                              /* RingConsumer.Join: release pin */
+     STEP(state[r] = ACTIVE);                                       /* ReaderTable.Activate: acquire, release state; FullFence */
+     STEP(JoinSeq++);                                               /* RingConsumer.Join: GetAndAdd JoinSequence (full fence) */
+     STEP(if
+          :: Intent <= p -> mypin = p; p = 0; break                 /* RingConsumer.Join: acquire Tail Intent again */
+          :: else
+          fi)
   od
 }
 
 /* RingConsumer.RearmIfEvicted (its slot-ownership check needs the heartbeat fallback: lease.pml) */
 inline RearmIfEvicted() {
-  atomic { t = (state[r] == EVICTED) }                              /* ReaderTable.IsEvicted: acquire state */
+  STEP(t = (state[r] == EVICTED));                                  /* ReaderTable.IsEvicted: acquire state */
   if
   :: t ->
      t = 0;
      Join(pos);
 #if FIXED
-     Skip(mypin)                                                    /* Rearm: Skip(Join(position)); the gap counts as lost */
+     STEP(SKIP(mypin))                                              /* Rearm: Skip(Join(position)); the gap counts as lost */
 #else
      skip
 #endif
@@ -362,8 +410,10 @@ inline RearmIfEvicted() {
 inline CopyOut() {
   k = 0;
   do
-  :: atomic { k < cnt -> bad = bad || (data[(pos + k) % C] != pos + k); k++ }
-  :: atomic { k >= cnt -> k = 0; break }
+  :: atomic { k < cnt -> bad = bad || (data[(pos + k) % C] != pos + k); k++;
+       if :: k >= cnt -> k = 0; break :: else fi }
+  :: k >= cnt -> k = 0; break                                       /* nothing to read */
+  CRASH_STEP
   od
 }
 
@@ -372,170 +422,160 @@ proctype Reader(byte r; byte maxops; bool every) {
   byte k, ops;
   bool bad, fromOldest, seeked;
 
-  {
-    /* ReaderTable.Claim: CAS owner word, then state idle, pin NoPin (no other process looks at a fresh slot) */
-    atomic { owned[r] = 1; state[r] = IDLE; pin[r] = NOPIN }
+  /* ReaderTable.Claim: CAS owner word, then state idle, pin NoPin (no other process looks at a fresh slot) */
+  STEP(owned[r] = 1; state[r] = IDLE; pin[r] = NOPIN);
 
-    /* RingConsumer..ctor */
-    atomic { w = WP }                                               /* acquire Writer Position */
-    if
-    :: atomic { fromOldest = 1; start = MAX(0, MAX(w - C, Tail)); w = 0 }   /* acquire Tail */
-    :: every -> atomic { fromOldest = 0; start = w; w = 0 }
-    fi;
-    Join(start);
+  /* RingConsumer..ctor */
+  STEP(w = WP);                                                     /* acquire Writer Position */
+  if
+  :: STEP(fromOldest = 1; start = MAX(0, MAX(w - C, Tail)); w = 0)  /* acquire Tail */
+  :: every -> fromOldest = 0; start = w; w = 0
+  fi;
+  Join(start);
 #if FIXED
 #if BLOCK
-    atomic { pos = mypin; base = pos; start = 0 }                   /* ctor: start at the pin, never below it */
+  pos = mypin; base = pos; start = 0;                               /* ctor: start at the pin, never below it */
 #else
-    atomic { pos = MAX(mypin, Tail); base = pos; start = 0 }        /* ctor (Evict): acquire Tail; start at max(pin, Tail) */
+  STEP(pos = MAX(mypin, Tail); base = pos; start = 0);              /* ctor (Evict): acquire Tail; start at max(pin, Tail) */
 #endif
 #else
-    if
-    :: fromOldest -> atomic { pos = MAX(start, Tail); base = pos; start = 0 }  /* ctor: acquire Tail again */
-    :: else -> atomic { pos = start; base = pos; start = 0 }
-    fi;
-#endif
-    fromOldest = 0;
-
-    do
-    :: ops >= maxops -> break
-    :: else ->
-       ops++;
-       if
-       :: /* RingConsumer.Read(destination of 1 or 2 bytes) */
-          hLen[r] = 0;
-          RearmIfEvicted();
-          do
-          :: atomic { w = WP }                                      /* Read: acquire Writer Position */
-             atomic { t = Tail }                                    /* Read: acquire Tail */
-             if
-             :: t > pos -> Skip(t); t = 0                           /* lapped: skip to Tail, again */
-             :: else ->
-                t = 0;
-                if
-                :: w - pos <= 0 -> w = 0; break                    /* nothing available: returns 0 */
-                :: else ->
-                   if
-                   :: cnt = 1
-                   :: cnt = MIN(w - pos, C)
-                   fi;
-                   w = 0;
-                   CopyOut();                                       /* RingFile.CopyOut */
-                   atomic { t = Tail }                              /* Read -> IsIntact: LoadFence; acquire Tail */
-                   if
-                   :: t > pos -> atomic { t = Tail }; Skip(t); t = 0; cnt = 0; bad = 0   /* torn: skip to Tail, again */
-                   :: else ->
-                      t = 0;
-                      assert(!bad);                                 /* P1 */
-                      Consume(cnt);
-                      cnt = 0;
-                      break
-                   fi
-                fi
-             fi
-          od
-
-       :: every -> /* RingConsumer.GetReadSpans (Hold); the caller uses the bytes; Advance (Validate first) */
-          RearmIfEvicted();
-          atomic { w = WP }                                         /* Hold: acquire Writer Position */
-          atomic { t = Tail }                                       /* Hold: acquire Tail */
-          if
-          :: t > pos -> Skip(t)
-          :: else
-          fi;
-          atomic { t = 0; cnt = MAX(0, MIN(w - pos, C)); w = 0; hFrom[r] = pos; hLen[r] = cnt }
-          CopyOut();                                                /* the caller reads the spans in place */
-          if
-          :: cnt > 0 ->
-             atomic { t = Tail }                                    /* Validate -> IsIntact(heldPosition): LoadFence; acquire Tail */
-             if
-             :: t <= hFrom[r] ->
-                assert(!bad);                                       /* P1 */
-                hLen[r] = 0;                                        /* the caller is done with the bytes at Advance */
-                Consume(cnt)
-             :: else ->
-                hLen[r] = 0;
-                atomic { t = MAX(pos + cnt, Tail) }                 /* Advance: Skip(max(position + count, Tail)) */
-                Skip(t)
-             fi
-          :: else
-          fi;
-          atomic { hLen[r] = 0; hFrom[r] = 0; t = 0; cnt = 0; bad = 0 }
-
-       :: every && !seeked ->
-          /* RingConsumer.Seek(position) within [Tail, Writer Position] */
-          seeked = 1;
-          hLen[r] = 0;
-          atomic { w = WP }                                         /* Seek: acquire Writer Position */
-          atomic { t = Tail }                                       /* Seek: acquire Tail (below it: ArgumentOutOfRange) */
-          do
-          :: t < w -> t++
-          :: break
-          od;
-          w = 0;
-          if
-          :: t < mypin ->
-#if FIXED && SEEKPIN
-             /* RingConsumer.Seek: a backward Seek never leaves a pin above the reader's position. */
-             do
-             :: atomic { p = MAX(t, Intent) }                       /* acquire Tail Intent */
-                if
-                :: p > t -> p = 0; break                           /* the target is being overwritten: throw, */
-                :: else                                             /* the pin untouched */
-                fi;
-                pin[r] = p;                                         /* release pin */
-                state[r] = ACTIVE;                                  /* ReaderTable.Activate */
-                JoinSeq++;                                          /* GetAndAdd JoinSequence (full fence) */
-                atomic {
-                  if
-                  :: Intent <= p -> mypin = p; p = 0; break         /* acquire Tail Intent again: joined at t */
-                  :: else
-                  fi }
-                atomic { pin[r] = mypin; p = 0 };                   /* put the old pin back (release), throw */
-                break
-             od;
-#else
-             Join(t);                                               /* Seek: backwards, the writer may not know this pin */
-#endif
-#if FIXED
-             if
-             :: mypin > t -> t = 0                                  /* Seek: pinned above the target: throws */
-             :: else ->                                             /* ArgumentOutOfRange; position unchanged */
-                atomic { base = base + t - pos; pos = t; t = 0 }     /* the positions gone through restart at the target */
-             fi
-#else
-             atomic { base = base + t - pos; pos = t; t = 0 }
-#endif
-          :: else ->
-             atomic { base = base + t - pos; mypin = t; pin[r] = t; pos = t; t = 0 }   /* Seek: release pin (forwards) */
-          fi
-       fi;
-       assert(delivered + lost == pos - base);                      /* P4 */
-#if FIXED
-       assert(!BLOCK || evictedEver[r] || pos >= mypin)             /* P5 */
-#else
-       skip
-#endif
-    od
-  } unless { !alive[r] }
-}
-
-/* A crash: one process stops at any step; its shared state stays. */
-proctype Killer() {
   if
+  :: fromOldest -> STEP(pos = MAX(start, Tail); base = pos; start = 0)   /* ctor: acquire Tail again */
+  :: else -> pos = start; base = pos; start = 0
+  fi;
+#endif
+  fromOldest = 0;
+
+  do
+  :: ops >= maxops -> break
+  :: else ->
+     ops++;
+     if
+     :: /* RingConsumer.Read(destination of 1 or 2 bytes) */
+        RearmIfEvicted();
+        do
+        :: STEP(w = WP);                                            /* Read: acquire Writer Position */
+           STEP(t = Tail);                                          /* Read: acquire Tail */
+           if
+           :: t > pos -> STEP(SKIP(t)); t = 0                       /* lapped: skip to Tail, again */
+           :: else ->
+              t = 0;
+              if
+              :: w - pos <= 0 -> w = 0; break                      /* nothing available: returns 0 */
+              :: else ->
+                 if
+                 :: cnt = 1
+                 :: cnt = MIN(w - pos, C)
+                 fi;
+                 w = 0;
+                 CopyOut();                                         /* RingFile.CopyOut */
+                 STEP(t = Tail);                                    /* Read -> IsIntact: LoadFence; acquire Tail */
+                 if
+                 :: t > pos -> STEP(t = Tail); STEP(SKIP(t)); t = 0; cnt = 0; bad = 0   /* torn: skip to Tail, again */
+                 :: else ->
+                    t = 0;
+                    assert(!bad);                                   /* P1 */
+                    STEP(CONSUME(cnt));
+                    cnt = 0;
+                    break
+                 fi
+              fi
+           fi
+        od
+
+     :: every -> /* RingConsumer.GetReadSpans (Hold); the caller uses the bytes; Advance (Validate first) */
+        RearmIfEvicted();
+        STEP(w = WP);                                               /* Hold: acquire Writer Position */
+        /* Hold: acquire Tail; the spans are the caller's from here (ghost hFrom, hLen) */
+        STEP(t = Tail;
+             if
+             :: t <= pos -> t = 0; cnt = MAX(0, MIN(w - pos, C)); w = 0; hFrom[r] = (cnt > 0 -> pos : 0); hLen[r] = cnt
+             :: else
+             fi);
+        if
+        :: t > pos ->
+           STEP(SKIP(t);                                            /* Hold: lapped, Skip(Tail) */
+                t = 0; cnt = MAX(0, MIN(w - pos, C)); w = 0; hFrom[r] = (cnt > 0 -> pos : 0); hLen[r] = cnt)
+        :: else
+        fi;
+        CopyOut();                                                  /* the caller reads the spans in place */
+        if
+        :: cnt > 0 ->
+           STEP(t = Tail);                                          /* Validate -> IsIntact(held position): LoadFence; acquire Tail */
+           if
+           :: t <= pos ->
+              assert(!bad);                                         /* P1 */
+              STEP(CONSUME(cnt))                                    /* the caller is done with the bytes at Advance */
+           :: else ->
+              STEP(t = MAX(pos + cnt, Tail); hLen[r] = 0; hFrom[r] = 0);   /* Advance: Skip(max(position + count, Tail)) */
+              STEP(SKIP(t))
+           fi
+        :: else
+        fi;
+        t = 0; cnt = 0; bad = 0
+
+     :: every && !seeked ->
+        /* RingConsumer.Seek(position) within [Tail, Writer Position] */
+        seeked = 1;
+        STEP(w = WP);                                               /* Seek: acquire Writer Position */
+        STEP(t = Tail);                                             /* Seek: acquire Tail (below it: ArgumentOutOfRange) */
+        do
+        :: t < w -> t++
+        :: break
+        od;
+        w = 0;
+        if
+        :: t < mypin ->
+#if FIXED && SEEKPIN
+           /* RingConsumer.Seek: a backward Seek never leaves a pin above the reader's position. */
+           do
+           :: STEP(p = MAX(t, Intent));                             /* acquire Tail Intent */
+              if
+              :: p > t -> p = 0; break                             /* the target is being overwritten: throw, */
+              :: else                                               /* the pin untouched */
+              fi;
+              STEP(pin[r] = p);                                     /* release pin */
+              STEP(state[r] = ACTIVE);                              /* ReaderTable.Activate */
+              STEP(JoinSeq++);                                      /* GetAndAdd JoinSequence (full fence) */
+              STEP(if
+                   :: Intent <= p -> mypin = p; p = 0; break        /* acquire Tail Intent again: joined at t */
+                   :: else
+                   fi);
+              STEP(pin[r] = mypin; p = 0);                          /* put the old pin back (release), throw */
+              break
+           od;
+#else
+           Join(t);                                                 /* Seek: backwards, the writer may not know this pin */
+#endif
+#if FIXED
+           if
+           :: mypin > t -> t = 0                                    /* Seek: pinned above the target: throws */
+           :: else ->                                               /* ArgumentOutOfRange; position unchanged */
+              base = base + t - pos; pos = t; t = 0                 /* the positions gone through restart at the target */
+           fi
+#else
+           base = base + t - pos; pos = t; t = 0
+#endif
+        :: else ->
+           STEP(base = base + t - pos; mypin = t; pin[r] = t; pos = t; t = 0)   /* Seek: release pin (forwards) */
+        fi
+     fi;
+     assert(delivered + lost == pos - base);                        /* P4 */
+#if FIXED
+     assert(!BLOCK || evictedEver[r] || pos >= mypin)               /* P5 */
+#else
+     skip
+#endif
+  od;
+  atomic { LOCALS_CLEARED };                                        /* done: only its shared state matters */
 #if CRASH
-#if VICTIM == 9 || VICTIM == 0
-  :: alive[0] = 0
+end_done:
+  if CRASH_STEP fi;                                                 /* it may still crash */
+crashed:
+  atomic { LOCALS_CLEARED };                                /* gone with the process (a local step, taken at once) */
+end_crashed:
+  false
 #endif
-#if VICTIM == 9 || VICTIM == 1
-  :: alive[1] = 0
-#endif
-#if VICTIM == 9 || VICTIM == W0
-  :: alive[W0] = 0
-#endif
-#endif
-  :: skip
-  fi
 }
 
 init {
@@ -546,7 +586,6 @@ init {
     run Writer(W0);
     run Writer(W1);
     run Reader(0, MAXOPS, 1);                 /* every operation */
-    run Reader(1, MAXOPS1, 0);                /* ReadFrom.Oldest, then Read only */
-    run Killer()
+    run Reader(1, MAXOPS1, 0)                 /* ReadFrom.Oldest, then Read only */
   }
 }
