@@ -30,6 +30,13 @@
  * both off in the whole process). The OS sees a stopped process as dead: the writer may reap its reader slot, the
  * second writer may take over.
  *
+ * Join Sequence. The code's counter only goes up (GetAndAdd by a joining reader), and the one live writer only
+ * compares it with its own copy (_seenJoins, taken when Rescan reads it; a new writer has no copy and rescans
+ * before it compares). So the model keeps what the writer can tell from it: JoinSeq = 1 when it moved since the
+ * writer's Rescan read it. A join sets it; the writer's read in Rescan, which takes the copy, clears it; the
+ * writer's other reads compare. That is exact (the 64-bit counter does not wrap), and states that differ only in how
+ * many joins there were are no longer told apart.
+ *
  * Switches (-D on the spin command line):
  *   FIXED=0  the code before the join fix: a reader that joins (creation, backward Seek, re-arming after eviction) pins at
  *            max(desired, Tail Intent) but reads from below that pin.          [expected: assertion violated]
@@ -112,7 +119,7 @@
 short WP;                   /* Writer Position */
 short Tail;                 /* Tail Position */
 short Intent;               /* Tail Intent */
-byte JoinSeq;               /* Join Sequence */
+bool JoinSeq;               /* Join Sequence, as the writer uses it: 1 = moved since the writer's Rescan read it */
 short data[C];              /* the ring's bytes: data[p & (C-1)] = p once position p is written */
 
 /* ReaderSlotLayout, one per reader */
@@ -155,7 +162,7 @@ bool evictedEver[NR];
 #define ME me
 #define LOCALS_CLEARED \
   pos = 0; tail = 0; intent = 0; minPin = 0; newTail = 0; p = 0; m = 0; free = 0; snap0 = 0; snap1 = 0; \
-  seen = 0; i = 0; step = 0; evictions = 0; seenValid = 0; again = 0
+  i = 0; step = 0; evictions = 0; seenValid = 0; again = 0
 #define GHOSTS_CLEARED skip
 
 /* RingProducer.FreeFrom */
@@ -172,16 +179,20 @@ bool evictedEver[NR];
  * the last slot.
  */
 inline Rescan(reap) {
-  STEP(seen = JoinSeq; seenValid = 1; m = NOPIN; i = 0; step = 0);   /* RingProducer.Rescan: acquire Join Sequence */
+  STEP(JoinSeq = 0; seenValid = 1; m = NOPIN; i = 0; step = 0);   /* RingProducer.Rescan: acquire Join Sequence (_seenJoins) */
   do
   :: atomic { step == 0 && i < NR ->                                    /* ReaderTable.MinPin: owner, state, pin */
        if
-       :: owned[i] && state[i] == ACTIVE && pin[i] < m -> p = pin[i]; step = 1
+       :: owned[i] && state[i] == ACTIVE && pin[i] < m ->
+          if
+          :: reap -> p = pin[i]; step = 1
+          :: else -> m = pin[i]; i++
+          fi
        :: else -> i++
        fi;
        if :: step == 0 && i >= NR -> minPin = m; i = 0; m = 0; break :: else fi }
   :: atomic { step == 1 ->                                              /* OwnerBlock.TryReap: CAS owner word if dead */
-       if :: reap && owned[i] && !alive[i] -> owned[i] = 0 :: else -> m = p fi;
+       if :: owned[i] && !alive[i] -> owned[i] = 0 :: else -> m = p fi;
        step = 0; p = 0; i++;
        if :: i >= NR -> minPin = m; i = 0; m = 0; break :: else fi }
   CRASH_STEP
@@ -206,7 +217,7 @@ inline EvictAtOrBelow(limit) {
 proctype Writer(byte me) {
   short pos, tail, intent, minPin, newTail, p, m, free;
   short snap0, snap1;
-  byte seen, i, step, evictions;
+  byte i, step, evictions;
   bool seenValid, again;
 
   /* The lease (lease.pml): the second writer claims only once the first is dead. */
@@ -229,7 +240,7 @@ end_standby:
      do
      :: !again -> break
      :: else ->
-        STEP(again = !seenValid || JoinSeq != seen);                /* Free: acquire Join Sequence */
+        STEP(again = !seenValid || JoinSeq);                        /* Free: acquire Join Sequence, != _seenJoins */
         if
         :: again -> Rescan(0)
         :: else
@@ -279,7 +290,7 @@ end_sleep:
                       intent = newTail
                    :: else                                          /* RaiseTail: FullFence */
                    fi);
-              STEP(again = JoinSeq != seen);                        /* RaiseTail: acquire Join Sequence (Dekker) */
+              STEP(again = JoinSeq);                                /* RaiseTail: acquire Join Sequence (Dekker), != _seenJoins */
               if
               :: again -> Rescan(0)
               :: else
@@ -382,7 +393,7 @@ inline Join(desired) {
   :: STEP(p = MAX(desired, Intent));                                /* RingConsumer.Join: acquire Tail Intent */
      STEP(pin[r] = p);                                              /* RingConsumer.Join: release pin */
      STEP(state[r] = ACTIVE);                                       /* ReaderTable.Activate: acquire, release state; FullFence */
-     STEP(JoinSeq++);                                               /* RingConsumer.Join: GetAndAdd JoinSequence (full fence) */
+     STEP(JoinSeq = 1);                                             /* RingConsumer.Join: GetAndAdd JoinSequence (full fence) */
      STEP(if
           :: Intent <= p -> mypin = p; p = 0; break                 /* RingConsumer.Join: acquire Tail Intent again */
           :: else
@@ -536,7 +547,7 @@ proctype Reader(byte r; byte maxops; bool every) {
               fi;
               STEP(pin[r] = p);                                     /* release pin */
               STEP(state[r] = ACTIVE);                              /* ReaderTable.Activate */
-              STEP(JoinSeq++);                                      /* GetAndAdd JoinSequence (full fence) */
+              STEP(JoinSeq = 1);                                    /* GetAndAdd JoinSequence (full fence) */
               STEP(if
                    :: Intent <= p -> mypin = p; p = 0; break        /* acquire Tail Intent again: joined at t */
                    :: else
