@@ -15,12 +15,12 @@
  * first writer only].
  *
  * Crashes, as in ring.pml: every step that touches shared memory is written STEP(...), the access or instead the
- * crash (CRASH_STEP), which marks the process dead and clears its local variables in the same step; a process may
- * also stop while it sleeps or after its last step. A stop between two purely local steps is the same as a stop
- * before the next access. Its shared state stays.
+ * crash (CRASH_STEP), which marks the process dead; its local variables are cleared right after (at crashed:, a
+ * local step taken before any other process moves). A process may also stop while it sleeps or after its last
+ * step. A stop between two purely local steps is the same as a stop before the next access. Its shared state stays.
  *
- * Memory model: as in ring.pml. Sequentially consistent; each atomic block is one access to shared memory with
- * the process's own bookkeeping. x64 is TSO, so only store->load pairs can be reordered, and the code fences the
+ * Memory model: as in ring.pml. Sequentially consistent; each STEP is one access to shared memory with the
+ * process's own bookkeeping. x64 is TSO, so only store->load pairs can be reordered, and the code fences the
  * two that matter: the Dekker handshake of a reader's pin (ReaderTable.PinOldest: store pin; FullFence; load
  * Oldest) against the writer raising Oldest (LogAppender.Roll: release Oldest; FullFence; scan pins), and the
  * seqlock mark (LogAppender.Roll: Exchange generation to -1, then overwrite) against the reader's validation (read
@@ -89,7 +89,7 @@ short held[NR];              /* generation of the record a reader holds (TryRead
 #else
 #define MAY_CRASH(who)  ((who) == VICTIM)
 #endif
-#define CRASH_STEP  :: atomic { MAY_CRASH(ME) -> alive[ME] = 0; GHOSTS_CLEARED; goto crashed }
+#define CRASH_STEP  :: d_step { MAY_CRASH(ME) -> alive[ME] = 0; GHOSTS_CLEARED }; goto crashed
 #else
 #define CRASH_STEP
 #endif

@@ -22,12 +22,13 @@
  * Crashes. One process may stop at any step: before any access to shared memory, while it sleeps, or after its
  * last step (a stop between two purely local steps is the same as a stop before the next access, since a dead
  * process's local state is gone). Every step that touches shared memory is written STEP(...): the access, or
- * instead the crash (CRASH_STEP), which marks the process dead and clears its local variables in the same step.
- * Its shared state stays. Clearing the locals makes the states after crashes at different points equal whenever the
- * shared memory is equal, and keeping the crash out of the steps that touch only local variables leaves those to
- * SPIN's partial order reduction and statement merging (an unless escape on a global condition would turn both off
- * in the whole process). The OS sees a stopped process as dead: the writer may reap its reader slot, the second
- * writer may take over.
+ * instead the crash (CRASH_STEP), which marks the process dead. Its shared state stays; its local variables are
+ * cleared (at crashed:, a purely local step that SPIN's partial order reduction takes before any other process
+ * moves). Clearing them makes the states after crashes at different points equal whenever the shared memory is
+ * equal, and keeping the crash out of the steps that touch only local variables leaves those to SPIN's partial
+ * order reduction and statement merging (an unless escape on a global condition, as the models used before, turns
+ * both off in the whole process). The OS sees a stopped process as dead: the writer may reap its reader slot, the
+ * second writer may take over.
  *
  * Join Sequence. The code's counter only goes up (GetAndAdd by a joining reader), and the one live writer only
  * compares it with its own copy (_seenJoins, taken when Rescan reads it; a new writer has no copy and rescans
@@ -143,7 +144,7 @@ bool evictedEver[NR];
 #endif
 /* The process stops here instead of taking its step: dead, its local variables gone (ME and LOCALS_CLEARED are
    defined for the writer and for the readers below). */
-#define CRASH_STEP  :: atomic { MAY_CRASH(ME) -> alive[ME] = 0; GHOSTS_CLEARED; goto crashed }
+#define CRASH_STEP  :: d_step { MAY_CRASH(ME) -> alive[ME] = 0; GHOSTS_CLEARED }; goto crashed
 #else
 #define CRASH_STEP
 #endif
