@@ -12,12 +12,13 @@
  * FullFence: lock-prefixed on x64, a full barrier on ARM64). Elsewhere it relies only on release stores and acquire
  * loads (Atomic.WriteRelease / ReadAcquire). x64 is TSO: every store is a release and every load an acquire, and
  * the only reordering is a store followed by a load of another location. The model is sound for the code on x64 as
- * long as every store->load pair that matters is separated by a full fence in the code; those are the two Dekker
- * handshakes, marked "(full fence)" below: Join Sequence (reader: store pin; GetAndAdd JoinSequence; load Tail
- * Intent) against Tail Intent (writer: Exchange TailIntent; load JoinSequence), and Tail before data (writer:
- * Exchange Tail; store data) against the reader's seqlock (load data; LoadFence; load Tail). On ARM64 the
- * release/acquire pairs must be real stlr/ldar (Volatile.Write/Read) for the same argument to hold; see
- * docs/model.md.
+ * long as every store->load pair that matters is separated by a full fence in the code. That is the Dekker
+ * handshake marked "(full fence)" below: Join Sequence (reader: store pin; GetAndAdd JoinSequence; load Tail
+ * Intent) against Tail Intent (writer: Exchange TailIntent; load JoinSequence). Tail before data (writer: release
+ * Tail; StoreFence; store data) against the reader's seqlock (load data; LoadFence; load Tail) needs no store->load
+ * order: stores in order against loads in order, which x64 keeps with no instruction and ARM64 with its barriers.
+ * On ARM64 the release/acquire pairs must be real stlr/ldar (Volatile.Write/Read) for the same argument to hold;
+ * see docs/model.md.
  *
  * Crashes. One process may stop at any step: before any access to shared memory, while it sleeps, or after its
  * last step (a stop between two purely local steps is the same as a stop before the next access, since a dead
@@ -298,7 +299,7 @@ end_sleep:
               again = minPin < newTail;                             /* RaiseTail false: Reserve retries */
               if
               :: !again ->
-                 STEP(Tail = newTail; tail = newTail; newTail = 0)  /* RaiseTail: Exchange TailPosition (full fence) */
+                 STEP(Tail = newTail; tail = newTail; newTail = 0)  /* RaiseTail: release TailPosition; StoreFence */
               :: else ->
 #if FIXED
                  STEP(Intent = tail; intent = tail);                /* RaiseTail false: release TailIntent back to Tail */
@@ -324,7 +325,7 @@ end_sleep:
        fi);
      STEP(
        if
-       :: newTail > tail -> Tail = newTail; tail = newTail          /* RaiseTail: Exchange TailPosition (full fence) */
+       :: newTail > tail -> Tail = newTail; tail = newTail          /* RaiseTail: release TailPosition; StoreFence */
        :: else
        fi;
        newTail = 0);
