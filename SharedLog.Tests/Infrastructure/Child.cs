@@ -19,7 +19,10 @@ public sealed class Child : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static Child Start(string role, params string[] args)
+    public static Child Start(string role, params string[] args) => Start(role, environment: null, args);
+
+    /// <summary>Like <see cref="Start(string, string[])"/>, with <paramref name="environment"/> set (or, for a null value, removed) in the child.</summary>
+    public static Child Start(string role, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h)
             ? h
@@ -31,6 +34,18 @@ public sealed class Child : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         info.ArgumentList.Add("exec");
         info.ArgumentList.Add(typeof(Child).Assembly.Location);
         info.ArgumentList.Add(role);
