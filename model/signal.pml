@@ -26,9 +26,9 @@
  * notifier's store buffer: the barrier lands in each notifier's stream at one instant of that window, so the
  * notifier's flag load either comes before it (and its store is drained by it, before the re-check) or after it
  * (and sees the flag, which the exchange made visible before the call).
- * UNREGISTERED=1 (with MEMBARRIER=1): the last waiter runs in a process that could not register (an old kernel, a
- * seccomp filter, SHAREDLOG_SYMMETRIC_FENCES=1), so it calls no membarrier, while the notifier registered and skips
- * its fence. That mix is a residual risk of the code: SPIN finds the lost wake-up, which the futex sleep slice
+ * UNREGISTERED=1 (with MEMBARRIER=1): the last waiter runs in a process that cannot issue the membarrier (a seccomp
+ * filter that blocks it there only; a process that merely did not register, or opted out with
+ * SHAREDLOG_SYMMETRIC_FENCES=1, still issues it), while the notifier registered and skips its fence. That mix is a residual risk of the code: SPIN finds the lost wake-up, which the futex sleep slice
  * (Futex.SliceMs, 100 ms; left out here) bounds in the code.
  *
  * Crashes: with CRASH=1 one waiter may die at any step, also while asleep (the flag stays set).
@@ -57,7 +57,7 @@
 #define MEMBARRIER 0         /* waiters call AsymmetricFence.Barrier after setting the flag (needs TSO=1) */
 #endif
 #ifndef UNREGISTERED
-#define UNREGISTERED 0       /* the last waiter's process could not register: no membarrier there */
+#define UNREGISTERED 0       /* the last waiter's process cannot issue the membarrier (seccomp) */
 #endif
 
 byte cond;                   /* the condition's counter (Writer Position / pins moved) */
@@ -128,7 +128,7 @@ proctype Waiter(byte me) {
        needWake = 1;                         /* Signal.PrepareSleep: Interlocked.Exchange the flag (full fence) */
 #if MEMBARRIER
        if
-       :: UNREGISTERED && me == WAITERS - 1 -> skip   /* AsymmetricFence.Barrier: not registered, returns false */
+       :: UNREGISTERED && me == WAITERS - 1 -> skip   /* AsymmetricFence.Barrier: blocked, returns false */
        :: else ->
           atomic {                           /* AsymmetricFence.Barrier: membarrier(GLOBAL_EXPEDITED): a full */
             i = 0;                           /* barrier in every notifier's stream drains its store buffer */

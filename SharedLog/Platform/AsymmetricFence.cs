@@ -11,8 +11,9 @@ namespace SharedLog.Platform;
 /// <remarks>
 /// Design: each process registers once (<c>MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED</c>, Linux 4.16 and later) the
 /// first time it uses a SharedLog file. <see cref="IsEnabled"/> is true only when this process registered; a process
-/// that could not (an old kernel, a seccomp filter) keeps the symmetric protocol: a full fence on the frequent side,
-/// and no system call on the rare side. Correctness of the pair (store, then load on both sides): a waiter stores its
+/// that did not (an old kernel, a seccomp filter, or <c>SHAREDLOG_SYMMETRIC_FENCES=1</c>) keeps a full fence on the
+/// frequent side. Its waiters still call the barrier wherever the kernel offers it, because the notifiers that skip
+/// their fence are in the other processes sharing the file, and issuing the command needs no registration. Correctness of the pair (store, then load on both sides): a waiter stores its
 /// need-wakeup flag, calls <see cref="Barrier"/>, and re-reads the state; a notifier stores the state and reads the
 /// flag with a plain load. The barrier puts a full fence in every registered notifier's instruction stream somewhere
 /// between the waiter's store and its re-read, so either the notifier's load comes after it (and sees the flag), or
@@ -25,16 +26,21 @@ internal static partial class AsymmetricFence
     private const int CommandGlobalExpedited = 1 << 1;
     private const int CommandRegisterGlobalExpedited = 1 << 2;
 
+    /// <summary>Whether the kernel offers the global expedited barrier (queried once, whatever this process opted for).</summary>
+    private static readonly bool s_canIssue = Supported();
+
     /// <summary>Whether this process registered, so its notifiers may skip the fence (see the remarks).</summary>
     public static bool IsEnabled { get; } = Register();
 
     /// <summary>
     /// The waiter's half: a full barrier in every registered process's running threads. A few microseconds; called
-    /// only before going to sleep. Returns false (and does nothing) when this process is not registered.
+    /// only before going to sleep. It runs whether or not this process registered: the notifiers that rely on it live
+    /// in the other processes sharing the file, and issuing the command needs no registration. Returns false (and
+    /// does nothing) where the kernel does not offer it; then no process can have registered.
     /// </summary>
     public static bool Barrier()
     {
-        if (!IsEnabled)
+        if (!s_canIssue)
         {
             return false;
         }
@@ -52,7 +58,17 @@ internal static partial class AsymmetricFence
 
     private static bool Register()
     {
-        if (!OperatingSystem.IsLinux() || SyscallNumber == 0 || Environment.GetEnvironmentVariable("SHAREDLOG_SYMMETRIC_FENCES") == "1")
+        if (!s_canIssue || Environment.GetEnvironmentVariable("SHAREDLOG_SYMMETRIC_FENCES") == "1")
+        {
+            return false;
+        }
+
+        return Syscall(SyscallNumber, CommandRegisterGlobalExpedited, 0, 0) >= 0;
+    }
+
+    private static bool Supported()
+    {
+        if (!OperatingSystem.IsLinux() || SyscallNumber == 0)
         {
             return false;
         }
@@ -60,12 +76,7 @@ internal static partial class AsymmetricFence
         try
         {
             nint supported = Syscall(SyscallNumber, CommandQuery, 0, 0);
-            if (supported < 0 || (supported & (CommandGlobalExpedited | CommandRegisterGlobalExpedited)) != (CommandGlobalExpedited | CommandRegisterGlobalExpedited))
-            {
-                return false;
-            }
-
-            return Syscall(SyscallNumber, CommandRegisterGlobalExpedited, 0, 0) >= 0;
+            return supported >= 0 && (supported & (CommandGlobalExpedited | CommandRegisterGlobalExpedited)) == (CommandGlobalExpedited | CommandRegisterGlobalExpedited);
         }
         catch (DllNotFoundException)
         {
