@@ -31,6 +31,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
     public static string Label(string transport) => transport switch
     {
         "log" => "SharedLog log",
+        "log-batch" => "log, TryReadBatch",
         "raw" => "raw ring",
         "pipe" => "pipe 64 KiB",
         "uds" => "UDS 64 KiB",
@@ -82,7 +83,8 @@ internal sealed record Plan(
             {
                 foreach (int size in new[] { 64, 256, 4096 })
                 {
-                    yield return new Case("throughput", "log", size, readers, pinned, ["raw", "pipe", "uds"]);
+                    yield return new Case("throughput", "log", size, readers, pinned, ["raw", "pipe", "uds", "log-batch"]);
+                    yield return new Case("throughput", "log-batch", size, readers, pinned, []);
                     yield return new Case("throughput", "raw", size, readers, pinned, []);
                     yield return new Case("throughput", "pipe", size, readers, pinned, []);
                     yield return new Case("throughput", "uds", size, readers, pinned, []);
@@ -112,16 +114,16 @@ internal sealed record Plan(
     {
         "quick" => c.Group switch
         {
-            "throughput" => c.Readers == 1 && c.Size != 256 && (c.Pinned || (c.Size == 64 && c.Transport is "log" or "raw")),
+            "throughput" => c.Readers == 1 && c.Size != 256 && c.Transport != "log-batch" && (c.Pinned || (c.Size == 64 && c.Transport is "log" or "raw")),
             "bulk" => c.Pinned && c.Size == 64 << 10 && c.Transport is "ring" or "raw",
             "blocking" => c.Pinned && c.Transport != "log-default",
             _ => c.Pinned,
         },
         "default" => c.Group switch
         {
-            "throughput" => c.Pinned
+            "throughput" => (c.Transport != "log-batch" || c.Size == 64) && (c.Pinned
                 || (c.Readers == 1 && c.Transport != "uds")
-                || (c.Size == 64 && c.Transport is "log" or "raw"),
+                || (c.Size == 64 && c.Transport is "log" or "raw" or "log-batch")),
             "bulk" => c.Pinned,
             _ => true,
         },

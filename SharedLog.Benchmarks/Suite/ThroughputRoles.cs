@@ -192,6 +192,7 @@ internal static class ThroughputRoles
         switch (settings.Transport)
         {
             case "log":
+            case "log-batch":
             {
                 var (writer, log) = SegmentedLog.CreateClaimed("transport", new SegmentedLogOptions
                 {
@@ -269,6 +270,12 @@ internal static class ThroughputRoles
             {
                 var log = SegmentedLog.Open("transport", settings.Directory);
                 return new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));
+            }
+
+            case "log-batch":
+            {
+                var log = SegmentedLog.Open("transport", settings.Directory);
+                return new LogBatchReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));
             }
 
             case "ring":
