@@ -267,15 +267,10 @@ internal static class ThroughputRoles
         switch (settings.Transport)
         {
             case "log":
-            {
-                var log = SegmentedLog.Open("transport", settings.Directory);
-                return new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));
-            }
-
             case "log-batch":
             {
                 var log = SegmentedLog.Open("transport", settings.Directory);
-                return new LogBatchReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));
+                return new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy), batch: settings.Transport == "log-batch");
             }
 
             case "ring":

@@ -148,13 +148,26 @@ internal sealed class LogSender(LogWriter writer, SegmentedLog log) : ISender
     }
 }
 
-/// <summary>A tailing <see cref="LogReader"/> with the default idle strategy; under <see cref="SlowReaderPolicy.Block"/> nothing it reads is overwritten, so it does not validate.</summary>
-internal sealed class LogReceiver(SegmentedLog log, LogReader reader) : IReceiver
+/// <summary>
+/// A tailing <see cref="LogReader"/> that reads record by record with <see cref="LogReader.TryRead"/>, or (with
+/// <paramref name="batch"/>) drains with <see cref="LogReader.TryReadBatch"/>: one validation per batch, <c>foreach</c>
+/// over its records. Under <see cref="SlowReaderPolicy.Block"/> nothing it reads is overwritten, so it does not validate.
+/// </summary>
+internal sealed class LogReceiver(SegmentedLog log, LogReader reader, bool batch) : IReceiver
 {
     private const int Burst = 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Receive(ref Tally tally)
+    public int Receive(ref Tally tally) => batch ? ReceiveBatch(ref tally) : ReceiveEach(ref tally);
+
+    public void Dispose()
+    {
+        reader.Dispose();
+        log.Dispose();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ReceiveEach(ref Tally tally)
     {
         int taken = 0;
         while (taken < Burst)
@@ -169,60 +182,52 @@ internal sealed class LogReceiver(SegmentedLog log, LogReader reader) : IReceive
                 break;
             }
 
-            if (record.TypeId == LogSender.EndTypeId)
+            if (!Take(ref tally, record))
             {
-                tally.Ended = true;
                 break;
             }
 
-            tally.TakeMessage(record.Payload);
             taken++;
         }
 
         return taken;
     }
 
-    public void Dispose()
-    {
-        reader.Dispose();
-        log.Dispose();
-    }
-}
-
-/// <summary>A tailing <see cref="LogReader"/> that drains with <see cref="LogReader.TryReadBatch"/>: one validation per batch, <c>foreach</c> over its records.</summary>
-internal sealed class LogBatchReceiver(SegmentedLog log, LogReader reader) : IReceiver
-{
-    private const int Burst = 1024;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Receive(ref Tally tally)
+    private int ReceiveBatch(ref Tally tally)
     {
-        if (!reader.TryReadBatch(Burst, out var batch))
+        if (!reader.TryReadBatch(Burst, out var records))
         {
             reader.Wait(TimeSpan.FromMilliseconds(100));
             return 0;
         }
 
         int taken = 0;
-        foreach (var record in batch)
+        foreach (var record in records)
         {
-            if (record.TypeId == LogSender.EndTypeId)
+            if (!Take(ref tally, record))
             {
-                tally.Ended = true;
                 break;
             }
 
-            tally.TakeMessage(record.Payload);
             taken++;
         }
 
         return taken;
     }
 
-    public void Dispose()
+    /// <summary>Checks a message into the tally; false for the record that ends the stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Take(ref Tally tally, in LogRecord record)
     {
-        reader.Dispose();
-        log.Dispose();
+        if (record.TypeId == LogSender.EndTypeId)
+        {
+            tally.Ended = true;
+            return false;
+        }
+
+        tally.TakeMessage(record.Payload);
+        return true;
     }
 }
 
