@@ -75,6 +75,19 @@ public sealed class CrossProcessWaitTests : IDisposable
         RunPingPong("async", Stress.Pick(20_000, 200_000));
     }
 
+    /// <summary>
+    /// One side opted out of asymmetric fences (it fences on every append and is not registered), the other did not
+    /// (it appends without a fence and relies on the sleeper's membarrier): every sleep of the opted-out side must
+    /// still run the barrier, or a wake-up from the registered side can be lost (60 s sleep slices stall the run).
+    /// </summary>
+    [SkippableFact]
+    [Trait("Category", Stress.Category)]
+    public void Blocking_ping_pong_with_one_side_opted_out_of_asymmetric_fences_never_stalls()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && AsymmetricFence.IsEnabled, "needs membarrier global expedited");
+        RunPingPong("sync", Stress.Pick(100_000, 1_000_000), optOutSecond: true);
+    }
+
     [SkippableFact]
     public void Writer_blocked_for_space_wakes_when_the_slowest_reader_in_another_process_advances()
     {
@@ -152,14 +165,15 @@ public sealed class CrossProcessWaitTests : IDisposable
         }
     }
 
-    private void RunPingPong(string mode, int count)
+    private void RunPingPong(string mode, int count, bool optOutSecond = false)
     {
         using (SegmentedLog.Create("ping", Options()))
         using (SegmentedLog.Create("pong", Options()))
         {
             string n = count.ToString(CultureInfo.InvariantCulture);
+            var secondEnvironment = optOutSecond ? new Dictionary<string, string?> { ["SHAREDLOG_SYMMETRIC_FENCES"] = "1" } : null;
             using var first = Child.Start("wait-ping-pong", _dir.Path, "pong", "ping", n, mode, "first");
-            using var second = Child.Start("wait-ping-pong", _dir.Path, "ping", "pong", n, mode, "second");
+            using var second = Child.Start("wait-ping-pong", secondEnvironment, _dir.Path, "ping", "pong", n, mode, "second");
 
             // Each wait is bounded (30 s) and sleeps are one long slice, so a lost wake-up fails the child instead of
             // being hidden by a periodic re-check.
@@ -173,6 +187,7 @@ public sealed class CrossProcessWaitTests : IDisposable
             // and with 60 s sleep slices a lost wake-up would have stalled the run.
             bool asymmetric = OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("SHAREDLOG_SYMMETRIC_FENCES") != "1";
             Assert.Contains($"asymmetric {asymmetric}", first.Output, StringComparison.Ordinal);
+            Assert.Contains($"asymmetric {asymmetric && !optOutSecond}", second.Output, StringComparison.Ordinal);
         }
     }
 
