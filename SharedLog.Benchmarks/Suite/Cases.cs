@@ -9,6 +9,9 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
 
     public bool RoundTrip => Group is "spin" or "blocking";
 
+    /// <summary>A baseline measured in the same processes as its figure (alternate bursts), not in runs of its own.</summary>
+    public bool MeasuredWithItsFigure => Transport == "raw-spin-paired";
+
     /// <summary>The unit of <see cref="RunResult.Value"/>.</summary>
     public string Unit => Group switch
     {
@@ -38,6 +41,8 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
         "ring" => "SharedLog ByteRing",
         "log-spin" => "log, busy-spin",
         "raw-spin" => "raw ring, busy-spin",
+        "log-spin-paired" => "log, busy-spin, paired",
+        "raw-spin-paired" => "raw ring, busy-spin, paired",
         "log-block" => "log, blocking (no spin)",
         "log-default" => "log, default (spin, then block)",
         "futex" => "raw futex",
@@ -101,6 +106,8 @@ internal sealed record Plan(
             yield return new Case("bulk", "uds", 64 << 10, 1, pinned, []);
             yield return new Case("spin", "log-spin", 8, 1, pinned, ["raw-spin"]);
             yield return new Case("spin", "raw-spin", 8, 1, pinned, []);
+            yield return new Case("spin", "log-spin-paired", 8, 1, pinned, ["raw-spin-paired"]);
+            yield return new Case("spin", "raw-spin-paired", 8, 1, pinned, []);
             if (Native.HasFutex)
             {
                 yield return new Case("blocking", "log-block", 8, 1, pinned, ["futex"]);

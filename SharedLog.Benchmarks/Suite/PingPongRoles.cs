@@ -17,31 +17,85 @@ namespace SharedLog.Benchmarks.Suite;
 /// its baseline), <c>log-block</c> (two logs, readers blocking at once, no spin), <c>log-default</c> (the default
 /// strategy: a short spin, then blocking) and <c>futex</c> (a bare futex word each way, the blocking ones' baseline:
 /// store, FUTEX_WAKE, FUTEX_WAIT until the echo's word changes; it wakes on every message, as a protocol with no
-/// sleeper flag must).
+/// sleeper flag must). <c>log-spin-paired</c> runs <c>log-spin</c> and <c>raw-spin</c> between the same two processes,
+/// alternating every burst of 64 round trips into a histogram each, so the two see the same placement of the two
+/// CPUs and their ratio does not move when the host moves them.
 /// </remarks>
 internal static class PingPongRoles
 {
+    /// <summary>Round trips per burst; a paired run alternates its two transports burst by burst.</summary>
+    private const int Burst = 64;
+
     private const int FutexPing = 0;
     private const int FutexPong = 128;
 
     public static int Lead(RoleSettings settings)
     {
         using var control = Control.Create(settings.ControlPath);
-        using var side = CreateSide(settings, lead: true);
+        var sides = CreateSides(settings, lead: true);
+        try
+        {
+            return Lead(settings, control, sides);
+        }
+        finally
+        {
+            foreach (var side in sides)
+            {
+                side.Dispose();
+            }
+        }
+    }
+
+    public static int Echo(RoleSettings settings)
+    {
+        using var control = Control.Open(settings.ControlPath);
+        var sides = CreateSides(settings, lead: false);
+        try
+        {
+            Console.WriteLine("ready");
+            Console.Out.Flush();
+            var warmup = settings.NewWarmup();
+            long echoed = 0;
+
+            // Bursts alternate between the sides in the lead's order, so each side's echo waits where the lead sends.
+            for (long burst = 0; sides[(int)(burst % sides.Length)].EchoBurst(Burst, ref echoed); burst++)
+            {
+                if (!warmup.Done && warmup.Poll(Stopwatch.GetTimestamp()))
+                {
+                    control.SetWarmStatus(0, warmup.Status);
+                }
+            }
+
+            Console.WriteLine(Fields.Line("echo", [("count", echoed), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields("")]));
+            return 0;
+        }
+        finally
+        {
+            foreach (var side in sides)
+            {
+                side.Dispose();
+            }
+        }
+    }
+
+    private static int Lead(RoleSettings settings, Control control, IPingSide[] sides)
+    {
         using var echo = SelfProcess.Start(["suite", "--role", "echo", "--index", "0", .. settings.ToArgs()], settings.FollowerCpu);
         if (echo.StandardOutput.ReadLine() != "ready")
         {
             throw new InvalidOperationException("the echo process did not start");
         }
 
-        // Warm-up records into a histogram of its own, so the window runs code that is already compiled.
+        // Warm-up records into histograms of its own, so the window runs code that is already compiled.
         var warmup = settings.NewWarmup();
-        var warmupHistogram = new LongHistogram(10_000_000_000, 3);
+        var warmupHistograms = NewHistograms(sides.Length);
         long round = 1;
+        long burst = 0;
         long giveUp = Stopwatch.GetTimestamp() + (long)((settings.WarmupMaximum.TotalSeconds * 2 + 5) * Stopwatch.Frequency);
         while (true)
         {
-            long now = RoundTrips(side, ref round, 64, warmupHistogram);
+            int s = (int)(burst++ % sides.Length);
+            long now = RoundTrips(sides[s], ref round, Burst, warmupHistograms[s]);
             if (warmup.Poll(now) && control.AllWarm(1))
             {
                 break;
@@ -53,33 +107,45 @@ internal static class PingPongRoles
             }
         }
 
-        var histogram = new LongHistogram(10_000_000_000, 3);
+        var histograms = NewHistograms(sides.Length);
+        var counts = new long[sides.Length];
         // The compiled-method count is read last before the window and first after it (see ThroughputRoles.Writer).
-        long firstRound = round;
         long preempted = SelfProcess.Preemptions();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         long jitBefore = JitInfo.GetCompiledMethodCount();
         long deadline = Stopwatch.GetTimestamp() + (long)(settings.Seconds * Stopwatch.Frequency);
-        while (RoundTrips(side, ref round, 64, histogram) < deadline)
+        long now2;
+        do
         {
+            int s = (int)(burst++ % sides.Length);
+            now2 = RoundTrips(sides[s], ref round, Burst, histograms[s]);
+            counts[s] += Burst;
         }
+        while (now2 < deadline || burst % sides.Length != 0);
 
         long jitDuring = JitInfo.GetCompiledMethodCount() - jitBefore;
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         preempted = SelfProcess.Preemptions() - preempted;
-        side.Stop();
-        long count = round - firstRound;
+        sides[(int)(burst % sides.Length)].Stop();
         double nsPerTick = 1e9 / Stopwatch.Frequency;
-        Console.WriteLine(Fields.Line("lead",
-        [
-            ("count", count),
-            ("p50", Invariant(histogram.GetValueAtPercentile(50) * nsPerTick)),
-            ("p99", Invariant(histogram.GetValueAtPercentile(99) * nsPerTick)),
-            ("p999", Invariant(histogram.GetValueAtPercentile(99.9) * nsPerTick)),
-            ("max", Invariant(histogram.GetMaxValue() * nsPerTick)),
-            ("alloc_per_op", Invariant((double)allocated / Math.Max(1, count))),
-            ("jit_in_window", jitDuring), ("preempted", preempted), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields(""),
-        ]));
+        long total = counts.Sum();
+        for (int s = 0; s < sides.Length; s++)
+        {
+            // The first side is the figure ("lead"); a paired run's second side is its baseline ("pair"), measured in
+            // alternate bursts between the same two processes.
+            var histogram = histograms[s];
+            Console.WriteLine(Fields.Line(s == 0 ? "lead" : "pair",
+            [
+                ("count", counts[s]),
+                ("p50", Invariant(histogram.GetValueAtPercentile(50) * nsPerTick)),
+                ("p99", Invariant(histogram.GetValueAtPercentile(99) * nsPerTick)),
+                ("p999", Invariant(histogram.GetValueAtPercentile(99.9) * nsPerTick)),
+                ("max", Invariant(histogram.GetMaxValue() * nsPerTick)),
+                ("alloc_per_op", Invariant((double)allocated / Math.Max(1, total))),
+                ("jit_in_window", jitDuring), ("preempted", preempted), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields(""),
+            ]));
+        }
+
         foreach (string line in SelfProcess.Finish(echo, TimeSpan.FromMinutes(1)))
         {
             Console.WriteLine(line);
@@ -88,25 +154,7 @@ internal static class PingPongRoles
         return 0;
     }
 
-    public static int Echo(RoleSettings settings)
-    {
-        using var control = Control.Open(settings.ControlPath);
-        using var side = CreateSide(settings, lead: false);
-        Console.WriteLine("ready");
-        Console.Out.Flush();
-        var warmup = settings.NewWarmup();
-        long echoed = 0;
-        while (side.EchoBurst(64, ref echoed))
-        {
-            if (!warmup.Done && warmup.Poll(Stopwatch.GetTimestamp()))
-            {
-                control.SetWarmStatus(0, warmup.Status);
-            }
-        }
-
-        Console.WriteLine(Fields.Line("echo", [("count", echoed), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields("")]));
-        return 0;
-    }
+    private static LongHistogram[] NewHistograms(int count) => [.. Enumerable.Range(0, count).Select(_ => new LongHistogram(10_000_000_000, 3))];
 
     /// <summary>Makes <paramref name="count"/> round trips, timing each into <paramref name="histogram"/>; returns the clock after the last.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -131,6 +179,13 @@ internal static class PingPongRoles
     }
 
     private static string Invariant(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);
+
+    /// <summary>The transport's side, or for a paired transport its two sides: the figure first, its baseline second.</summary>
+    private static IPingSide[] CreateSides(RoleSettings settings, bool lead) => settings.Transport switch
+    {
+        "log-spin-paired" => [new LogSide(settings.Directory, lead, IdleStrategy.BusySpin), new RawSide(settings.Directory, lead)],
+        _ => [CreateSide(settings, lead)],
+    };
 
     private static IPingSide CreateSide(RoleSettings settings, bool lead) => settings.Transport switch
     {

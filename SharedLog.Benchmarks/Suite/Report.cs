@@ -70,6 +70,16 @@ internal sealed record Report(
                 var other = results.GetValueOrDefault(c.SiblingId(b));
                 var median = other is null ? null : Spread.Of(other.Select(r => r.Value))?.Median;
                 var otherP99 = other is null || !c.RoundTrip ? null : Spread.Of(other.Select(r => r.P99 ?? double.NaN))?.Median;
+                if (other is not null && other.Count == runs.Count && cases.Any(x => x.Id == c.SiblingId(b) && x.MeasuredWithItsFigure))
+                {
+                    // Measured in the same processes, run by run: the median of the runs' ratios, so a placement that
+                    // changed between runs moves both sides of each ratio alike.
+                    baselines.Add(new BaselineReport(b, Case.Label(b), median,
+                        Spread.Of(runs.Zip(other, (f, o) => Ratio(f.Value, o.Value) ?? double.NaN))?.Median,
+                        c.RoundTrip ? Spread.Of(runs.Zip(other, (f, o) => Ratio(f.P99, o.P99) ?? double.NaN))?.Median : null));
+                    continue;
+                }
+
                 baselines.Add(new BaselineReport(b, Case.Label(b), median, Ratio(value?.Median, median), Ratio(p99?.Median, otherP99)));
             }
 
@@ -118,7 +128,7 @@ internal static class ReportMarkdown
             $"windows of {p.ThroughputSeconds:0.##} s (throughput) and {p.RoundTripSeconds:0.##} s (round trips) after a warm-up that waits until every process's JIT is quiet. " +
             $"Pinned: the writer (or pinger) under `taskset -c {report.PinnedCpus[0]}`, every reader (or echo) under `taskset -c {report.PinnedCpus[1]}`. " +
             $"SharedLog readers in throughput and bulk runs idle with `{p.ReaderIdle}`. " +
-            "Ratio: figure median / baseline median. Probe: cross-core round trip between those CPUs just before and after each run (ns, min–max over the row's runs).");
+            "Ratio: figure median / baseline median; for a paired baseline (measured in the same processes, alternating bursts), the median of the runs' ratios. Probe: cross-core round trip between those CPUs just before and after each run (ns, min–max over the row's runs).");
         md.AppendLine();
 
         Table(md, report, "throughput", "Message throughput: msg/s delivered to every reader (the slowest), every message checked",

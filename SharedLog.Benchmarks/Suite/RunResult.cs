@@ -81,9 +81,10 @@ internal sealed record RunResult(
     }
 
     /// <summary>Reads a round-trip measurement from the lead's output (its own line and its echo's).</summary>
-    public static RunResult FromRoundTrip(int run, IReadOnlyList<string> lines, double before, double after)
+    /// <param name="role">The lead's result line: <c>lead</c>, or <c>pair</c> for a paired run's baseline.</param>
+    public static RunResult FromRoundTrip(int run, IReadOnlyList<string> lines, double before, double after, string role)
     {
-        var lead = Fields.Find(lines, "lead");
+        var lead = Fields.Find(lines, role);
         var echo = Fields.Find(lines, "echo");
         bool verified = lead.Long("count") > 0 && echo.Long("count") >= lead.Long("count");
         return new RunResult(run, lead.Double("p50"), lead.Double("p99"), lead.Double("p999"), before, after,

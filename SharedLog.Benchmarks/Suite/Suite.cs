@@ -132,18 +132,24 @@ public static class Suite
         int sequence = 0;
         for (int run = 1; run <= runs; run++)
         {
-            foreach (var c in cases)
+            foreach (var c in cases.Where(c => !c.MeasuredWithItsFigure))
             {
                 string directory = Path.Combine(root, $"sharedlog-bench-{Environment.ProcessId}-{sequence++}");
                 Directory.CreateDirectory(directory);
                 try
                 {
-                    var result = MeasureOnce(c, run, plan, cpus, directory);
-                    results[c.Id].Add(result);
-                    Console.WriteLine(Describe(c, result, runs));
-                    if (!result.Verified)
+                    var measured = MeasureOnce(c, run, plan, cpus, directory);
+                    for (int i = 0; i < measured.Length; i++)
                     {
-                        failures.Add($"{c.Id} run {run}: {result.Check}");
+                        // A paired run's second result is its baseline, measured in the same processes.
+                        var of = i == 0 ? c : cases.Single(x => x.Id == c.SiblingId(c.Baselines[0]));
+                        var result = measured[i];
+                        results[of.Id].Add(result);
+                        Console.WriteLine(Describe(of, result, runs));
+                        if (!result.Verified)
+                        {
+                            failures.Add($"{of.Id} run {run}: {result.Check}");
+                        }
                     }
                 }
                 catch (Exception e) when (e is InvalidOperationException or TimeoutException or FormatException or IOException)
@@ -173,7 +179,8 @@ public static class Suite
         return failures.Count == 0 ? 0 : 1;
     }
 
-    private static RunResult MeasureOnce(Case c, int run, Plan plan, int[] cpus, string directory)
+    /// <summary>One measurement: the case's result, and for a paired case its baseline's result after it.</summary>
+    private static RunResult[] MeasureOnce(Case c, int run, Plan plan, int[] cpus, string directory)
     {
         var settings = new RoleSettings(
             c.Transport, c.Bulk, c.Size, c.Readers,
@@ -185,7 +192,13 @@ public static class Suite
         using var lead = SelfProcess.Start(["suite", "--role", role, .. settings.ToArgs()], settings.LeadCpu);
         var lines = SelfProcess.Finish(lead, TimeSpan.FromMinutes(2));
         double after = CoreProbe.RoundTripNanoseconds(cpus[0], cpus[1]);
-        return c.RoundTrip ? RunResult.FromRoundTrip(run, lines, before, after) : RunResult.FromThroughput(c, run, lines, before, after);
+        if (!c.RoundTrip)
+        {
+            return [RunResult.FromThroughput(c, run, lines, before, after)];
+        }
+
+        var figure = RunResult.FromRoundTrip(run, lines, before, after, "lead");
+        return c.Transport == "log-spin-paired" ? [figure, RunResult.FromRoundTrip(run, lines, before, after, "pair")] : [figure];
     }
 
     private static string Describe(Case c, RunResult r, int runs)
