@@ -35,6 +35,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     private int _held;
     private int _heldOffset;
     private volatile bool _disposed;
+    private WaitGate _gate;
     private IdleStrategy _idle;
     private AsyncWaiter? _asyncWaiter;
     private StreamWatch _watch;
@@ -366,17 +367,17 @@ internal sealed unsafe class LogCursor : ISignalCondition
             return true;
         }
 
-        // The wait holds its own reference on the mapping: disposing the reader from another thread cannot unmap it
-        // while this thread still probes.
+        // Disposing the reader from another thread waits for this wait to leave before it lets the mapping go; a
+        // reader disposed before the gate's store is seen here (see WaitGate).
         _watch.Begin();
-        _log.Region.AddRef();
+        _gate.Enter();
         try
         {
-            return _log.Shared.DataSignal.Wait(this, _idle, deadline, cancellationToken);
+            return !_disposed && _log.Shared.DataSignal.Wait(this, _idle, deadline, cancellationToken);
         }
         finally
         {
-            _log.Region.Release();
+            _gate.Leave();
         }
     }
 
@@ -454,7 +455,9 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
         _disposed = true;
         _asyncWaiter?.TryComplete(false);
-        _log.Shared.DataSignal.KickLocalWaiters();
+
+        // Wakes a sync wait of another thread and waits for it to leave: the lease holds this reader's mapping reference.
+        _gate.Drain(_log.Shared.DataSignal);
         _lease.Dispose();
     }
 

@@ -80,16 +80,16 @@ internal sealed partial class RingConsumer
     {
         BeginWait(beyond);
 
-        // The wait holds its own reference on the mapping: disposing the reader and its ring from another thread
-        // cannot unmap it while this thread still probes.
-        _ring.Region.AddRef();
+        // Disposing the reader from another thread waits for this wait to leave before it lets the mapping go; a
+        // reader disposed before the gate's store is seen here (see WaitGate).
+        _gate.Enter();
         try
         {
-            return _ring.DataSignal.Wait(this, _idle, deadline, cancellationToken);
+            return !Volatile.Read(ref _disposed) && _ring.DataSignal.Wait(this, _idle, deadline, cancellationToken);
         }
         finally
         {
-            _ring.Region.Release();
+            _gate.Leave();
         }
     }
 

@@ -58,6 +58,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     private long _waitBeyond;
     private StreamWatch _watch;
     private bool _disposed;
+    private WaitGate _gate;
 
     public RingConsumer(ByteRing owner, RingFile ring, ReadFrom from, IdleStrategy? idle)
     {
@@ -422,9 +423,11 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
             return;
         }
 
-        _disposed = true;
+        Volatile.Write(ref _disposed, true);
         _asyncWaiter?.TryComplete(false);
-        _ring.DataSignal.KickLocalWaiters();
+
+        // Wakes a sync wait of another thread and waits for it to leave: the lease holds this reader's mapping reference.
+        _gate.Drain(_ring.DataSignal);
         _lease.Dispose();
     }
 

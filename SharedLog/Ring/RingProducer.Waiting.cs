@@ -86,11 +86,16 @@ internal sealed partial class RingProducer
     {
         BeginWait();
 
-        // The wait holds its own reference on the mapping: disposing the writer from another thread cannot unmap it
-        // while this thread still probes.
-        _ring.Region.AddRef();
+        // Disposing the writer from another thread waits for this wait to leave before it lets the mapping go; a
+        // writer disposed before the gate's store is seen here (see WaitGate).
+        _gate.Enter();
         try
         {
+            if (Volatile.Read(ref _disposed))
+            {
+                ThrowIfDisposed();
+            }
+
             while (true)
             {
                 long step = NextTimedStep();
@@ -108,7 +113,7 @@ internal sealed partial class RingProducer
         }
         finally
         {
-            _ring.Region.Release();
+            _gate.Leave();
         }
     }
 

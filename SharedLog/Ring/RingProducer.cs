@@ -66,6 +66,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     private long _nextReap;
     private bool _completed;
     private bool _disposed;
+    private WaitGate _gate;
 
     public RingProducer(RingFile ring, WriterLease lease)
     {
@@ -280,9 +281,11 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             return;
         }
 
-        _disposed = true;
+        Volatile.Write(ref _disposed, true);
         _asyncWaiter?.TryComplete(false);
-        _ring.SpaceSignal.KickLocalWaiters();
+
+        // Wakes a sync wait of another thread and waits for it to leave: the lease holds this writer's mapping reference.
+        _gate.Drain(_ring.SpaceSignal);
         _lease.Dispose();
     }
 
