@@ -147,6 +147,31 @@ public sealed unsafe class LitmusTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// WaitGate: a waiter (Volatile.Write inside = 1; Volatile.Read disposed, no fence) against a disposer
+    /// (Volatile.Write disposed = 1; Interlocked.MemoryBarrierProcessWide; Volatile.Read inside). Forbidden: the
+    /// disposer sees no waiter while the waiter sees no disposal, which would let the mapping go under the wait.
+    /// </summary>
+    [Fact]
+    public void Wait_gate_against_dispose_process_wide_barrier()
+    {
+        var tally = RunInStep(output, "gate: inside = 1; r1 = disposed (no fence)  ||  disposed = 1; MemoryBarrierProcessWide; r2 = inside",
+            2, AsymmetricIterations, MaxDelaySpins,
+            s =>
+            {
+                Volatile.Write(ref *Int(s, 0), 1);
+                return Volatile.Read(ref *Int(s, 1));
+            },
+            s =>
+            {
+                Volatile.Write(ref *Int(s, 1), 1);
+                Interlocked.MemoryBarrierProcessWide();
+                return Volatile.Read(ref *Int(s, 0));
+            },
+            (a, b) => a == 0 && b == 0 ? Forbidden + ": the disposer unmaps under a waiter that did not see the disposal" : "allowed");
+        Assert.Equal(0, tally.GetValueOrDefault((0, 0)));
+    }
+
+    /// <summary>
     /// The same pair with neither the notifier's fence nor the sleeper's membarrier: what a notifier that registered
     /// and a sleeper whose process could not register do together. The lost wake-up outcome is allowed by the
     /// hardware (only the 100 ms sleep slice bounds it in the code); it is reported in the default run and asserted
