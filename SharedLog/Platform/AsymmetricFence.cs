@@ -13,12 +13,13 @@ namespace SharedLog.Platform;
 /// first time it uses a SharedLog file. <see cref="IsEnabled"/> is true only when this process registered; a process
 /// that did not (an old kernel, a seccomp filter, or <c>SHAREDLOG_SYMMETRIC_FENCES=1</c>) keeps a full fence on the
 /// frequent side. Its waiters still call the barrier wherever the kernel offers it, because the notifiers that skip
-/// their fence are in the other processes sharing the file, and issuing the command needs no registration. Correctness of the pair (store, then load on both sides): a waiter stores its
-/// need-wakeup flag, calls <see cref="Barrier"/>, and re-reads the state; a notifier stores the state and reads the
-/// flag with a plain load. The barrier puts a full fence in every registered notifier's instruction stream somewhere
-/// between the waiter's store and its re-read, so either the notifier's load comes after it (and sees the flag), or
-/// the notifier's store came before it (and the waiter's re-read sees the state). A thread that is not running at
-/// that instant passed a context switch, which is a full barrier too.
+/// their fence are in the other processes sharing the file, and issuing the command needs no registration.
+/// Correctness of the pair (store, then load on both sides): a waiter stores its need-wakeup flag, calls
+/// <see cref="Barrier"/>, and re-reads the state; a notifier stores the state and reads the flag with a plain load.
+/// The barrier puts a full fence in every registered notifier's instruction stream somewhere between the waiter's
+/// store and its re-read, so either the notifier's load comes after it (and sees the flag), or the notifier's store
+/// came before it (and the waiter's re-read sees the state). A thread that is not running at that instant passed a
+/// context switch, which is a full barrier too.
 /// </remarks>
 internal static partial class AsymmetricFence
 {
