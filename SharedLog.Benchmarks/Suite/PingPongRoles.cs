@@ -33,53 +33,7 @@ internal static class PingPongRoles
     {
         using var control = Control.Create(settings.ControlPath);
         var sides = CreateSides(settings, lead: true);
-        try
-        {
-            return Lead(settings, control, sides);
-        }
-        finally
-        {
-            foreach (var side in sides)
-            {
-                side.Dispose();
-            }
-        }
-    }
-
-    public static int Echo(RoleSettings settings)
-    {
-        using var control = Control.Open(settings.ControlPath);
-        var sides = CreateSides(settings, lead: false);
-        try
-        {
-            Console.WriteLine("ready");
-            Console.Out.Flush();
-            var warmup = settings.NewWarmup();
-            long echoed = 0;
-
-            // Bursts alternate between the sides in the lead's order, so each side's echo waits where the lead sends.
-            for (long burst = 0; sides[(int)(burst % sides.Length)].EchoBurst(Burst, ref echoed); burst++)
-            {
-                if (!warmup.Done && warmup.Poll(Stopwatch.GetTimestamp()))
-                {
-                    control.SetWarmStatus(0, warmup.Status);
-                }
-            }
-
-            Console.WriteLine(Fields.Line("echo", [("count", echoed), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields("")]));
-            return 0;
-        }
-        finally
-        {
-            foreach (var side in sides)
-            {
-                side.Dispose();
-            }
-        }
-    }
-
-    private static int Lead(RoleSettings settings, Control control, IPingSide[] sides)
-    {
+        using var owned = new Owned(sides);
         using var echo = SelfProcess.Start(["suite", "--role", "echo", "--index", "0", .. settings.ToArgs()], settings.FollowerCpu);
         if (echo.StandardOutput.ReadLine() != "ready")
         {
@@ -114,14 +68,14 @@ internal static class PingPongRoles
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         long jitBefore = JitInfo.GetCompiledMethodCount();
         long deadline = Stopwatch.GetTimestamp() + (long)(settings.Seconds * Stopwatch.Frequency);
-        long now2;
+        long end;
         do
         {
             int s = (int)(burst++ % sides.Length);
-            now2 = RoundTrips(sides[s], ref round, Burst, histograms[s]);
+            end = RoundTrips(sides[s], ref round, Burst, histograms[s]);
             counts[s] += Burst;
         }
-        while (now2 < deadline || burst % sides.Length != 0);
+        while (end < deadline || burst % sides.Length != 0);
 
         long jitDuring = JitInfo.GetCompiledMethodCount() - jitBefore;
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
@@ -151,6 +105,29 @@ internal static class PingPongRoles
             Console.WriteLine(line);
         }
 
+        return 0;
+    }
+
+    public static int Echo(RoleSettings settings)
+    {
+        using var control = Control.Open(settings.ControlPath);
+        var sides = CreateSides(settings, lead: false);
+        using var owned = new Owned(sides);
+        Console.WriteLine("ready");
+        Console.Out.Flush();
+        var warmup = settings.NewWarmup();
+        long echoed = 0;
+
+        // Bursts alternate between the sides in the lead's order, so each side's echo waits where the lead sends.
+        for (long burst = 0; sides[(int)(burst % sides.Length)].EchoBurst(Burst, ref echoed); burst++)
+        {
+            if (!warmup.Done && warmup.Poll(Stopwatch.GetTimestamp()))
+            {
+                control.SetWarmStatus(0, warmup.Status);
+            }
+        }
+
+        Console.WriteLine(Fields.Line("echo", [("count", echoed), ("cpus", SelfProcess.ThreadCpus()), .. warmup.Fields("")]));
         return 0;
     }
 

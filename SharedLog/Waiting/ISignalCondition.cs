@@ -13,7 +13,8 @@ internal interface ISignalCondition
     /// <summary>
     /// A cheap poll of what the other side publishes (a few loads, no clock, no system call): true when
     /// <see cref="Probe"/> may end the wait now. <see cref="Signal.Wait"/> spins on it between full probes; it runs
-    /// only while the wait holds its reference on the mapping. The default (true) makes every round a full probe.
+    /// only while the waiter is inside its handle's <see cref="WaitGate"/>, so the mapping stays in place. The default
+    /// (true) makes every round a full probe.
     /// </summary>
     bool IsReady() => true;
 }
