@@ -10,7 +10,10 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
     public bool RoundTrip => Group is "spin" or "blocking";
 
     /// <summary>A baseline measured in the same processes as its figure (alternate bursts), not in runs of its own.</summary>
-    public bool MeasuredWithItsFigure => Transport == "raw-spin-paired";
+    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired";
+
+    /// <summary>A figure whose run also measures its first baseline in the same processes.</summary>
+    public bool Paired => Transport is "log-spin-paired" or "ring-paired";
 
     /// <summary>The unit of <see cref="RunResult.Value"/>.</summary>
     public string Unit => Group switch
@@ -43,6 +46,8 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
         "raw-spin" => "raw ring, busy-spin",
         "log-spin-paired" => "log, busy-spin, paired",
         "raw-spin-paired" => "raw ring, busy-spin, paired",
+        "ring-paired" => "ByteRing, paired",
+        "raw-paired" => "raw ring, paired",
         "log-block" => "log, blocking (no spin)",
         "log-default" => "log, default (spin, then block)",
         "futex" => "raw futex",
@@ -104,6 +109,12 @@ internal sealed record Plan(
             yield return new Case("bulk", "raw", 64 << 10, 1, pinned, []);
             yield return new Case("bulk", "pipe", 64 << 10, 1, pinned, []);
             yield return new Case("bulk", "uds", 64 << 10, 1, pinned, []);
+            foreach (int size in new[] { 64, 64 << 10 })
+            {
+                yield return new Case("bulk", "ring-paired", size, 1, pinned, ["raw-paired"]);
+                yield return new Case("bulk", "raw-paired", size, 1, pinned, []);
+            }
+
             yield return new Case("spin", "log-spin", 8, 1, pinned, ["raw-spin"]);
             yield return new Case("spin", "raw-spin", 8, 1, pinned, []);
             yield return new Case("spin", "log-spin-paired", 8, 1, pinned, ["raw-spin-paired"]);

@@ -9,6 +9,7 @@ namespace SharedLog.Benchmarks.Suite;
 ///   offset    word                     writer     ordering
 ///   0         StartPosition            lead       release before the window's first message is written
 ///   128       EndPosition              lead       release after the window's last message is written
+///   256+128s  bytes consumed of side s reader     release after it checked them (paired bulk runs, s = 0, 1)
 ///   1024+128i warm-up status of i      follower i release (0 warming, 1 finished, 2 timed out)
 /// </code></remarks>
 public sealed class Control : IDisposable
@@ -21,6 +22,7 @@ public sealed class Control : IDisposable
 
     private const int StartOffset = 0;
     private const int EndOffset = 128;
+    private const int ConsumedOffset = 256;
     private const int WarmOffset = 1024;
     private const int Length = WarmOffset + MaxFollowers * 128;
 
@@ -53,6 +55,12 @@ public sealed class Control : IDisposable
         get => Volatile.Read(ref _map.Int64(EndOffset));
         set => Volatile.Write(ref _map.Int64(EndOffset), value);
     }
+
+    /// <summary>Bytes the reader of a paired bulk run has checked on transport <paramref name="side"/> (0 or 1).</summary>
+    public long Consumed(int side) => Volatile.Read(ref _map.Int64(ConsumedOffset + 128L * side));
+
+    /// <summary>Publishes the bytes checked on transport <paramref name="side"/>.</summary>
+    public void SetConsumed(int side, long bytes) => Volatile.Write(ref _map.Int64(ConsumedOffset + 128L * side), bytes);
 
     /// <summary>Warm-up status of follower <paramref name="index"/>: 0 warming up, 1 finished, 2 timed out.</summary>
     public long WarmStatus(int index) => Volatile.Read(ref _map.Int64(WarmOffset + 128L * index));

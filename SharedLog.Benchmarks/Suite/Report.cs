@@ -162,16 +162,17 @@ internal static class ReportMarkdown
         }
 
         bool latency = group is "spin" or "blocking";
+        bool caseColumn = latency || figures.Select(c => c.Transport).Distinct().Count() > 1;
         string[] baselines = [.. figures.SelectMany(c => c.Baselines.Select(b => b.Transport)).Distinct()];
         md.AppendLine(CultureInfo.InvariantCulture, $"### {title}");
         md.AppendLine();
         var header = new List<string>(keyColumns) { "pinning" };
-        if (latency)
+        if (caseColumn)
         {
             header.Add("case");
         }
 
-        header.Add(latency ? "figure" : figures[0].Label);
+        header.Add(caseColumn ? "figure" : figures[0].Label);
         foreach (string b in baselines)
         {
             header.Add(Case.Label(b));
@@ -184,7 +185,7 @@ internal static class ReportMarkdown
         foreach (var c in figures)
         {
             var row = new List<string>(keys(c)) { c.Pinned ? "pinned" : "unpinned" };
-            if (latency)
+            if (caseColumn)
             {
                 row.Add(c.Label);
             }

@@ -34,8 +34,8 @@ public static class Suite
                 options.ThrowIfUnknown();
                 return role switch
                 {
-                    "writer" => ThroughputRoles.Writer(settings),
-                    "reader" => ThroughputRoles.Reader(settings, index, pipeHandle),
+                    "writer" => settings.Transport == "ring-paired" ? PairedBulkRoles.Writer(settings) : ThroughputRoles.Writer(settings),
+                    "reader" => settings.Transport == "ring-paired" ? PairedBulkRoles.Reader(settings) : ThroughputRoles.Reader(settings, index, pipeHandle),
                     "lead" => PingPongRoles.Lead(settings),
                     "echo" => PingPongRoles.Echo(settings),
                     _ => throw new ArgumentException($"unknown role '{role}'"),
@@ -192,13 +192,18 @@ public static class Suite
         using var lead = SelfProcess.Start(["suite", "--role", role, .. settings.ToArgs()], settings.LeadCpu);
         var lines = SelfProcess.Finish(lead, TimeSpan.FromMinutes(2));
         double after = CoreProbe.RoundTripNanoseconds(cpus[0], cpus[1]);
+        if (c.Paired && c.Bulk)
+        {
+            return [RunResult.FromPairedBulk(run, lines, before, after, "lead"), RunResult.FromPairedBulk(run, lines, before, after, "pair")];
+        }
+
         if (!c.RoundTrip)
         {
             return [RunResult.FromThroughput(c, run, lines, before, after)];
         }
 
         var figure = RunResult.FromRoundTrip(run, lines, before, after, "lead");
-        return c.Transport == "log-spin-paired" ? [figure, RunResult.FromRoundTrip(run, lines, before, after, "pair")] : [figure];
+        return c.Paired ? [figure, RunResult.FromRoundTrip(run, lines, before, after, "pair")] : [figure];
     }
 
     private static string Describe(Case c, RunResult r, int runs)
