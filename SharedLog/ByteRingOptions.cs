@@ -3,7 +3,10 @@ namespace SharedLog;
 /// <summary>How a <see cref="ByteRing"/> is laid out. Fixed when the file is created.</summary>
 public sealed class ByteRingOptions
 {
-    /// <summary>Data bytes in the ring: a power of two from 16 bytes to 1 GiB. Default 1 MiB.</summary>
+    /// <summary>
+    /// Data bytes in the ring: a power of two from 16 bytes to 1 GiB. Default 1 MiB. Readers can go back over the last
+    /// <c>Capacity</c> bytes written, less at most <c>Capacity / 64</c> (see <see cref="ByteRing.OldestPosition"/>).
+    /// </summary>
     public int Capacity { get; init; } = 1 << 20;
 
     /// <summary>Reader slots in the file. Default 64.</summary>

@@ -52,10 +52,11 @@
  *            stores a pin above the target (Tail Intent is above it), and when the re-read of Tail Intent after the
  *            Join Sequence increment fails, it stores the old pin back before it throws; so the reader's pin never
  *            ends above its position. Without it, CHUNK=1 breaks P5.
- *   CHUNK    (FIXED=1) a tail raise may move the tail CHUNK positions past what is needed (a multi-byte write), capped by Writer Position and the slowest
- *            pin under Block), at least needed. The code raises the tail exactly to what a write needs, so every
- *            write longer than a byte moves it by more than one position at once; CHUNK=1 is that scaled to the
- *            model's ring (half its capacity), so that a raise can jump two positions.
+ *   CHUNK    (FIXED=1) a tail raise may move the tail up to CHUNK positions past what is needed (capped by Writer
+ *            Position and, under Block, the writer's cached slowest pin), at least what is needed. The code raises
+ *            the tail to the next multiple of the tail chunk (RingProducer.Ahead, RingLayout.TailChunk) with the
+ *            same caps, so a raise runs ahead of the write and moves the tail by many positions at once; CHUNK=1 is
+ *            that scaled to the model's 2-byte ring, so that a raise can jump two positions.
  *   BLOCK=1  SlowReaderPolicy.Block (default); BLOCK=0 SlowReaderPolicy.Evict.
  *   CRASH=1  the writer or either reader may stop (default); CRASH=0 no crash.
  *   VICTIM   (CRASH=1) 0 or 1: only that reader may stop, 2: only the first writer; 9 (default): any one of them.

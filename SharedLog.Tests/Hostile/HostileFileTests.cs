@@ -93,7 +93,8 @@ public sealed class HostileFileTests : IDisposable
         byte[] valid = ValidFile();
         (int Offset, long Value, string Message)[] cases =
         [
-            (FileLayout.VersionOffset, 2, "layout version 2"),
+            (FileLayout.VersionOffset, 1, "layout version 1"),
+            (FileLayout.VersionOffset, FileLayout.CurrentVersion + 1, $"layout version {FileLayout.CurrentVersion + 1}"),
             (FileLayout.KindOffset, 7, "unknown kind 7"),
             (LogLayout.SegmentCapacityOffset, 0, "header's SegmentCapacity is 0"),
             (LogLayout.SegmentBytesOffset, 12, "header's SegmentBytes is 12"),

@@ -9,7 +9,7 @@ public sealed class LayoutTests
     public void File_header_offsets_are_pinned()
     {
         Assert.Equal(0x3130764F474C4853UL, FileLayout.Magic);
-        Assert.Equal(1, FileLayout.CurrentVersion);
+        Assert.Equal(2, FileLayout.CurrentVersion);
         Assert.Equal(1, FileLayout.KindLog);
         Assert.Equal(2, FileLayout.KindRing);
         Assert.Equal(0, FileLayout.MagicOffset);

@@ -1,3 +1,4 @@
+using SharedLog.Layout;
 using SharedLog.Tests.Infrastructure;
 
 namespace SharedLog.Tests.Ring;
@@ -236,6 +237,86 @@ public sealed class ByteRingTests : IDisposable
             read = ReadAvailable(latest);
             Assert.Equal(-1, RingContent.Mismatch(read, 200));
             Assert.Equal(5, read.Length);
+        }
+    }
+
+    [Theory]
+    [InlineData(SlowReaderPolicy.Block)]
+    [InlineData(SlowReaderPolicy.Evict)]
+    public void The_tail_moves_in_chunks_and_the_window_keeps_the_capacity_less_at_most_one_chunk(SlowReaderPolicy policy)
+    {
+        const int Capacity = 4096;
+        int chunk = RingLayout.TailChunk(Capacity);
+        Assert.Equal(64, chunk);
+        var (writer, ring) = ByteRing.CreateClaimed("chunks", Options(capacity: Capacity, policy: policy));
+        using (writer)
+        using (ring)
+        {
+            var random = new Random(7);
+            long position = 0;
+            long last = 0;
+            int writes = 0;
+            int moves = 0;
+            while (position < 20 * Capacity)
+            {
+                int size = random.Next(1, 17);
+                Assert.Equal(size, writer.Write(RingContent.Make(position, size)));
+                position += size;
+                writes++;
+                long oldest = ring.OldestPosition;
+                long needed = Math.Max(0, position - Capacity);
+                if (needed == 0)
+                {
+                    Assert.Equal(0, oldest);
+                    continue;
+                }
+
+                // At the chunk boundary at or above what the writes needed: never more than a chunk of the window lost.
+                Assert.Equal((needed + chunk - 1) / chunk * chunk, oldest);
+                if (oldest != last)
+                {
+                    moves++;
+                    last = oldest;
+                }
+            }
+
+            // Once per chunk, not once per write.
+            Assert.InRange(moves, 1, (position - Capacity) / chunk + 1);
+            Assert.True(writes > 4 * moves, $"{writes} writes moved the tail {moves} times");
+
+            using var reader = ring.CreateReader(ReadFrom.Oldest);
+            Assert.Equal(last, reader.Position);
+            byte[] read = ReadAvailable(reader);
+            Assert.Equal(position - last, read.Length);
+            Assert.Equal(-1, RingContent.Mismatch(read, last));
+            Assert.Equal(0, reader.LostBytes);
+        }
+    }
+
+    [Fact]
+    public void Under_block_the_tail_rounds_up_to_a_chunk_only_as_far_as_the_slowest_pin()
+    {
+        const int Capacity = 4096;
+        var (writer, ring) = ByteRing.CreateClaimed("chunkpin", Options(capacity: Capacity));
+        using (writer)
+        using (ring)
+        {
+            Assert.Equal(5000, writer.Write(RingContent.Make(0, 5000)));
+
+            // A reader pinned at 5003, which is not a chunk boundary, then 100 bytes more: the writer may use every
+            // byte up to the pin (the raise stops there instead of failing at the boundary above it), no more.
+            writer.Write(RingContent.Make(5000, 3));
+            using var reader = ring.CreateReader(ReadFrom.Latest);
+            Assert.Equal(5003, reader.Position);
+            Assert.Equal(100, writer.Write(RingContent.Make(5003, 100)));
+            Assert.Equal(Capacity - 100, writer.Write(RingContent.Make(5103, 2 * Capacity)));
+            Assert.Equal(0, writer.Write(RingContent.Make(5003 + Capacity, 1)));
+            Assert.Equal(5003, ring.OldestPosition);
+
+            byte[] read = ReadAvailable(reader);
+            Assert.Equal(Capacity, read.Length);
+            Assert.Equal(-1, RingContent.Mismatch(read, 5003));
+            Assert.Equal(0, reader.LostBytes);
         }
     }
 

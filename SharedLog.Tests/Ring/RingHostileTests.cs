@@ -98,7 +98,8 @@ public sealed class RingHostileTests : IDisposable
             (FileLayout.PolicyOffset, BitConverter.GetBytes(7), "SlowReaderPolicy"),
             (FileLayout.KindOffset, BitConverter.GetBytes(FileLayout.KindLog), "is a segmented log, not a byte ring"),
             (FileLayout.KindOffset, BitConverter.GetBytes(99), "unknown kind"),
-            (FileLayout.VersionOffset, BitConverter.GetBytes(2), "layout version 2"),
+            (FileLayout.VersionOffset, BitConverter.GetBytes(1), "layout version 1"),
+            (FileLayout.VersionOffset, BitConverter.GetBytes(FileLayout.CurrentVersion + 1), $"layout version {FileLayout.CurrentVersion + 1}"),
         ];
         foreach (var (offset, value, says) in cases)
         {

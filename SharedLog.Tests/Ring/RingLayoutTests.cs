@@ -14,11 +14,16 @@ public sealed class RingLayoutTests
         Assert.True(RingLayout.CapacityOffset + 8 <= FileLayout.ChecksumOffset);
 
         Assert.Equal(256, RingLayout.WriterPositionOffset);
-        Assert.Equal(264, RingLayout.TailPositionOffset);
-        Assert.Equal(272, RingLayout.TailIntentOffset);
         Assert.Equal(280, RingLayout.CompletedPositionOffset);
         Assert.Equal(384, RingLayout.CachedMinReaderPositionOffset);
         Assert.Equal(392, RingLayout.JoinSequenceOffset);
+        Assert.Equal(400, RingLayout.TailPositionOffset);
+        Assert.Equal(408, RingLayout.TailIntentOffset);
+
+        Assert.Equal(1, RingLayout.TailChunk(RingLayout.MinCapacity));
+        Assert.Equal(16, RingLayout.TailChunk(1024));
+        Assert.Equal(16 << 10, RingLayout.TailChunk(1 << 20));
+        Assert.Equal(64 << 10, RingLayout.TailChunk(RingLayout.MaxCapacity));
 
         Assert.Equal(-1, RingLayout.NotCompleted);
         Assert.Equal(16, RingLayout.MinCapacity);
@@ -27,10 +32,12 @@ public sealed class RingLayoutTests
     }
 
     [Fact]
-    public void Ring_hot_fields_are_aligned_and_sit_on_the_two_hot_lines()
+    public void Ring_hot_fields_are_aligned_and_the_tail_is_not_on_the_writer_position_line()
     {
-        int[] line0 = [RingLayout.WriterPositionOffset, RingLayout.TailPositionOffset, RingLayout.TailIntentOffset, RingLayout.CompletedPositionOffset];
-        int[] line1 = [RingLayout.CachedMinReaderPositionOffset, RingLayout.JoinSequenceOffset];
+        // Writer Position changes on every write; Tail and Tail Intent once per tail chunk. Apart, a reader's seqlock
+        // re-read of Tail does not miss on the line the writer just stored Writer Position into.
+        int[] line0 = [RingLayout.WriterPositionOffset, RingLayout.CompletedPositionOffset];
+        int[] line1 = [RingLayout.CachedMinReaderPositionOffset, RingLayout.JoinSequenceOffset, RingLayout.TailPositionOffset, RingLayout.TailIntentOffset];
         Assert.All(line0, o => Assert.Equal(FileLayout.HotLine0Offset / FileLayout.LineLength, o / FileLayout.LineLength));
         Assert.All(line1, o => Assert.Equal(FileLayout.HotLine1Offset / FileLayout.LineLength, o / FileLayout.LineLength));
         Assert.All(line0.Concat(line1).Append(RingLayout.CapacityOffset), o => Assert.Equal(0, o % 8));

@@ -53,7 +53,7 @@ namespace SharedLog.Layout;
 internal static class FileLayout
 {
     public const ulong Magic = 0x3130764F474C4853; // "SHLOGv01" little-endian
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
     public const int KindLog = 1;
     public const int KindRing = 2;
 

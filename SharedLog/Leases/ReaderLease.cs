@@ -167,7 +167,7 @@ internal sealed unsafe class ReaderLease : IDisposable
         }
     }
 
-    /// <summary>Wakes a writer that sleeps for space, only if one does (a fence and a load otherwise).</summary>
+    /// <summary>Wakes a writer that sleeps for space, only if one does (a load otherwise; see Signal.Notify).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NotifySpace() => _space?.Notify();
 

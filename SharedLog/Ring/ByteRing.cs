@@ -14,7 +14,8 @@ namespace SharedLog;
 /// <remarks>
 /// <para>
 /// Positions only grow; the byte at position <c>p</c> lives at <c>p % Capacity</c>. The ring keeps the last
-/// <see cref="Capacity"/> bytes: a reader can start at the oldest one still intact (<see cref="ReadFrom.Oldest"/>) or
+/// <see cref="Capacity"/> bytes, less at most <c>Capacity / 64</c> (64 KiB at most) that the writer frees ahead in
+/// one step instead of on every write: a reader can start at the oldest one still intact (<see cref="ReadFrom.Oldest"/>) or
 /// at the writer (<see cref="ReadFrom.Latest"/>) and seek anywhere in between. With no live reader the writer never
 /// waits. Otherwise <see cref="SharedLog.SlowReaderPolicy.Block"/> makes it wait for the slowest live reader (up to the
 /// slow-reader timeout, then that reader is evicted), and <see cref="SharedLog.SlowReaderPolicy.Evict"/> lets it
@@ -70,7 +71,10 @@ public sealed class ByteRing : IDisposable
     /// <summary>
     /// The oldest byte still intact and not being overwritten: a reader can seek from here to
     /// <see cref="WriterPosition"/>. This is the writer's intended tail, which runs ahead of the tail only while the
-    /// writer is raising it.
+    /// writer is raising it. Once the ring has wrapped it is at least <c>WriterPosition - Capacity</c> and less than
+    /// <c>WriterPosition - Capacity + Capacity / 64</c> (plus free space the writer has handed out and not yet
+    /// published): the writer frees space in chunks of <c>Capacity / 64</c> bytes (at most 64 KiB), so small writes do
+    /// not each move the tail.
     /// </summary>
     public long OldestPosition
     {

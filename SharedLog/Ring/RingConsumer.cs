@@ -33,7 +33,7 @@ namespace SharedLog.Ring;
 /// <para>
 /// Waiting idles by the reader's <see cref="IdleStrategy"/> on the ring's data signal (the writer wakes sleepers
 /// after it publishes or completes); a reader that moves its pin under <see cref="SlowReaderPolicy.Block"/> notifies
-/// the space signal, which costs a fence and a load unless the writer sleeps for space.
+/// the space signal, which costs a load unless the writer sleeps for space (see Signal.Notify).
 /// </para>
 /// </remarks>
 internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposable

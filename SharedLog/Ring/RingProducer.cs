@@ -17,7 +17,9 @@ namespace SharedLog.Ring;
 /// <para>
 /// Design: the writer alone moves Writer Position, Tail, Tail Intent and Completed Position. Writing <c>n</c> bytes
 /// at position <c>w</c> overwrites the bytes at <c>[w - Capacity, w + n - Capacity)</c>, so before it touches the
-/// data the writer raises Tail to <c>w + n - Capacity</c>:
+/// data the writer raises Tail to at least <c>w + n - Capacity</c>; it raises it to the next multiple of
+/// <see cref="RingLayout.TailChunk"/> (capped by <c>w</c> and the slowest pin), so small writes raise it once per
+/// chunk:
 /// </para>
 /// <list type="number">
 /// <item>Under <see cref="SlowReaderPolicy.Block"/> it first checks the new tail against the cached slowest pin (no
@@ -28,7 +30,7 @@ namespace SharedLog.Ring;
 /// <item>It stores Tail, then a store fence, so no byte of the data is overwritten before a reader validating after
 /// its copy can see the new tail (seqlock: the writer's stores in order against the reader's loads in order).</item>
 /// <item>It copies the bytes, then publishes them with one release store of Writer Position, and notifies the data
-/// signal (a full fence and a load; a system call only when a reader sleeps).</item>
+/// signal (a load; a system call only when a reader sleeps).</item>
 /// </list>
 /// <para>
 /// A writer killed at any step leaves the invariants of <see cref="RingLayout"/> intact: at worst Tail was raised
@@ -53,6 +55,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     private readonly WriterLease _lease;
     private readonly int _capacity;
     private readonly bool _block;
+    private readonly int _tailChunk;
     private readonly MappedMemoryManager _memory;
     private IdleStrategy _idle = IdleStrategy.Default;
     private AsyncWaiter? _asyncWaiter;
@@ -74,6 +77,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         _lease = lease;
         _capacity = ring.Capacity;
         _block = ring.Policy == SlowReaderPolicy.Block;
+        _tailChunk = RingLayout.TailChunk(_capacity);
         try
         {
             // Resume where the previous writer (if any) published; whatever it reserved beyond is simply overwritten.
@@ -346,7 +350,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             }
 
             long newTail = _position + length - _capacity;
-            if (newTail <= _tail || RaiseTail(newTail))
+            if (newTail <= _tail || RaiseTail(Ahead(newTail)))
             {
                 return length;
             }
@@ -405,6 +409,21 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         Atomic.WriteRelease(_ring.CachedMinReaderPosition, _minPin);
     }
 
+    /// <summary>
+    /// The tail to raise to for a write that needs <paramref name="newTail"/>: the next multiple of the tail chunk, but
+    /// never above Writer Position nor, under <see cref="SlowReaderPolicy.Block"/>, above the cached slowest pin (a
+    /// safe lower bound of every pin; a reader that joined since is caught by the Join Sequence check in
+    /// <see cref="RaiseTail"/>). So a run of small writes raises the tail, with its fences and stores on a shared
+    /// line, once per chunk instead of once per write.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long Ahead(long newTail)
+    {
+        long ahead = (newTail + _tailChunk - 1) & ~(long)(_tailChunk - 1);
+        long limit = _block && _minPin != ReaderSlotLayout.NoPin ? Math.Min(_position, _minPin) : _position;
+        return Math.Max(newTail, Math.Min(ahead, limit));
+    }
+
     /// <summary>Raises Tail Intent then Tail to <paramref name="newTail"/>; false when a reader that joined meanwhile pins below it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RaiseTail(long newTail)
@@ -461,7 +480,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         // Release: publishes the bytes just written; pairs with ReadAcquire of Writer Position in RingReader.
         Atomic.WriteRelease(_ring.WriterPosition, _position);
 
-        // Full fence and a load: wakes readers only when one sleeps (see Signal.Notify).
+        // A load (and a full fence where asymmetric fences are off): wakes readers only when one sleeps (see Signal.Notify).
         _ring.DataSignal.Notify();
     }
 
