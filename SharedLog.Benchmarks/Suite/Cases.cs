@@ -47,6 +47,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
         "log-spin-paired" => "log, busy-spin, paired",
         "raw-spin-paired" => "raw ring, busy-spin, paired",
         "ring-paired" => "ByteRing, paired",
+        "ring-gather" => "ByteRing, pieces gathered per 64 KiB",
         "raw-paired" => "raw ring, paired",
         "log-block" => "log, blocking (no spin)",
         "log-default" => "log, default (spin, then block)",
@@ -102,6 +103,7 @@ internal sealed record Plan(
             }
 
             yield return new Case("bulk", "ring", 64, 1, pinned, ["raw", "pipe", "uds"]);
+            yield return new Case("bulk", "ring-gather", 64, 1, pinned, ["pipe", "raw"]);
             yield return new Case("bulk", "raw", 64, 1, pinned, []);
             yield return new Case("bulk", "pipe", 64, 1, pinned, []);
             yield return new Case("bulk", "uds", 64, 1, pinned, []);

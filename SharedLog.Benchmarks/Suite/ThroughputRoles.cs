@@ -207,6 +207,7 @@ internal static class ThroughputRoles
             }
 
             case "ring":
+            case "ring-gather":
             {
                 var (writer, ring) = ByteRing.CreateClaimed("transport", new ByteRingOptions
                 {
@@ -216,7 +217,7 @@ internal static class ThroughputRoles
                     Directory = settings.Directory,
                 });
                 StartReaders();
-                return new RingSender(writer, ring);
+                return new RingSender(writer, ring, gather: settings.Transport == "ring-gather");
             }
 
             case "raw":
@@ -274,6 +275,7 @@ internal static class ThroughputRoles
             }
 
             case "ring":
+            case "ring-gather":
             {
                 var ring = ByteRing.Open("transport", settings.Directory);
                 return new RingReceiver(ring, ring.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy));

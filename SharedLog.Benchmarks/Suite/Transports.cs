@@ -231,8 +231,13 @@ internal sealed class LogReceiver(SegmentedLog log, LogReader reader, bool batch
     }
 }
 
-/// <summary>SharedLog's byte ring: <see cref="RingWriter.Write"/> what fits, waiting for space when nothing does.</summary>
-internal sealed class RingSender(RingWriter writer, ByteRing ring) : ISender
+/// <summary>
+/// SharedLog's byte ring: <see cref="RingWriter.Write"/> what fits, waiting for space when nothing does; or, with
+/// <paramref name="gather"/>, each burst's pieces copied one by one into space from
+/// <see cref="RingWriter.GetWriteSpans(int, out Span{byte}, out Span{byte})"/> and published with one
+/// <see cref="RingWriter.Advance"/> (the ring's own way of gathering small writes, as the pipe's 64 KiB buffer does).
+/// </summary>
+internal sealed class RingSender(RingWriter writer, ByteRing ring, bool gather = false) : ISender
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long SendMessages(Span<byte> scratch, long sequence, int count) => throw new NotSupportedException("the ring carries bytes here");
@@ -240,6 +245,12 @@ internal sealed class RingSender(RingWriter writer, ByteRing ring) : ISender
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SendBytes(long position, int size, int count)
     {
+        if (gather)
+        {
+            Gather(position, size, count);
+            return;
+        }
+
         for (int i = 0; i < count; i++)
         {
             var chunk = Tally.PatternAt(position, size);
@@ -263,6 +274,51 @@ internal sealed class RingSender(RingWriter writer, ByteRing ring) : ISender
     {
         writer.Dispose();
         ring.Dispose();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Gather(long position, int size, int count)
+    {
+        long end = position + (long)size * count;
+        while (position < end)
+        {
+            int length = writer.GetWriteSpans((int)(end - position), out var first, out var second);
+            if (length == 0)
+            {
+                if (!writer.WaitForSpace(TimeSpan.FromSeconds(30)))
+                {
+                    throw new TimeoutException("no space in the ring for 30 s");
+                }
+
+                continue;
+            }
+
+            // Piece by piece, as a producer assembling messages would; a piece may straddle the wrap.
+            for (int offset = 0; offset < length;)
+            {
+                int piece = Math.Min(size - (int)((position + offset) % size), length - offset);
+                var bytes = Tally.PatternAt(position + offset, piece);
+                if (offset >= first.Length)
+                {
+                    bytes.CopyTo(second[(offset - first.Length)..]);
+                }
+                else if (offset + piece <= first.Length)
+                {
+                    bytes.CopyTo(first[offset..]);
+                }
+                else
+                {
+                    int split = first.Length - offset;
+                    bytes[..split].CopyTo(first[offset..]);
+                    bytes[split..].CopyTo(second);
+                }
+
+                offset += piece;
+            }
+
+            writer.Advance(length);
+            position += length;
+        }
     }
 }
 
