@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (Release) and runs the cross-process suite: log throughput (64 B, 256 B, 4 KiB; one and
 # three reader processes) against a raw shared-memory ring, a pipe and a Unix socket; ByteRing bulk throughput
-# against the raw ring's bulk copy; spinning and blocking round trips against the raw ring and a bare futex;
+# against the raw ring's bulk copy (also paired with it in the same two processes, and with 64-byte pieces gathered
+# per 64 KiB against the batched pipe); spinning and blocking round trips against the raw ring and a bare futex;
 # pinned (taskset) and unpinned. Every process warms up until its JIT is quiet; a cross-core round-trip probe
 # brackets every measurement. Results: bench-results/latest.json, latest.md and throughput.png (paths printed).
 #
-# usage: scripts/bench.sh                  the default suite (about eight minutes on two cores)
+# usage: scripts/bench.sh                  the default suite (about ten minutes on two cores)
 #        scripts/bench.sh --quick          64 B and 4 KiB to one reader, fewer pinning variants (about two minutes)
 #        scripts/bench.sh --full           five runs of everything, 1 s windows
 #        scripts/bench.sh [MODE] -- ARGS   extra suite options (e.g. -- --only throughput --runs 5 --out DIR)

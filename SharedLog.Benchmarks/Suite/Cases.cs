@@ -75,7 +75,7 @@ internal sealed record Plan(
     public static Plan Quick => new("quick", 3, 0.25, 0.25, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4));
 
     /// <summary>
-    /// About eight minutes on two cores: every size and reader count pinned; unpinned, every size to one reader (no
+    /// About ten minutes on two cores: every size and reader count pinned; unpinned, every size to one reader (no
     /// socket) and 64 B to three (log and raw ring); bulk pinned; every round trip pinned and unpinned.
     /// </summary>
     public static Plan Default => new("default", 3, 0.3, 0.3, TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(6));
