@@ -10,10 +10,10 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
     public bool RoundTrip => Group is "spin" or "blocking";
 
     /// <summary>A baseline measured in the same processes as its figure (alternate bursts), not in runs of its own.</summary>
-    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired";
+    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired" or "pipe-paired";
 
     /// <summary>A figure whose run also measures its first baseline in the same processes.</summary>
-    public bool Paired => Transport is "log-spin-paired" or "ring-paired";
+    public bool Paired => Transport is "log-spin-paired" or "ring-paired" or "log-paired";
 
     /// <summary>The unit of <see cref="RunResult.Value"/>.</summary>
     public string Unit => Group switch
@@ -47,6 +47,8 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
         "log-spin-paired" => "log, busy-spin, paired",
         "raw-spin-paired" => "raw ring, busy-spin, paired",
         "ring-paired" => "ByteRing, paired",
+        "log-paired" => "log, paired",
+        "pipe-paired" => "pipe 64 KiB, paired",
         "ring-gather" => "ByteRing, pieces gathered per 64 KiB",
         "raw-paired" => "raw ring, paired",
         "log-block" => "log, blocking (no spin)",
@@ -99,6 +101,13 @@ internal sealed record Plan(
                     yield return new Case("throughput", "raw", size, readers, pinned, []);
                     yield return new Case("throughput", "pipe", size, readers, pinned, []);
                     yield return new Case("throughput", "uds", size, readers, pinned, []);
+                }
+
+                if (readers == 1)
+                {
+                    yield return new Case("throughput", "log-paired", 64, 1, pinned, ["raw-paired", "pipe-paired"]);
+                    yield return new Case("throughput", "raw-paired", 64, 1, pinned, []);
+                    yield return new Case("throughput", "pipe-paired", 64, 1, pinned, []);
                 }
             }
 

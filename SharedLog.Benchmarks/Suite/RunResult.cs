@@ -80,30 +80,30 @@ internal sealed record RunResult(
         return new RunResult(run, value, null, null, before, after, warmup, jit, alloc, cpus, preempted, problems.Count == 0, check, MachineInfo.LoadAverage());
     }
 
-    /// <summary>Reads one transport's figure of a paired bulk measurement (<see cref="PairedBulkRoles"/>).</summary>
-    /// <param name="role"><c>lead</c> for the byte ring, <c>pair</c> for the raw ring measured in the same processes.</param>
-    public static RunResult FromPairedBulk(int run, IReadOnlyList<string> lines, double before, double after, string role)
+    /// <summary>Reads one transport's figure of a paired throughput measurement (<see cref="PairedRoles"/>).</summary>
+    /// <param name="side">0 for the figure, 1, 2, … for its baselines measured in the same processes.</param>
+    public static RunResult FromPaired(int run, IReadOnlyList<string> lines, double before, double after, int side)
     {
-        var writer = Fields.Find(lines, role);
+        var writer = Fields.Find(lines, PairedRoles.Role(side));
         var reader = Fields.Find(lines, "reader0");
-        string total = role == "lead" ? "total0" : "total1";
+        string total = $"total{side}";
         var problems = new List<string>();
         if (reader.Long("bad") != 0)
         {
             problems.Add($"reader: {reader.Long("bad")} reads differed from the pattern");
         }
 
-        if (reader.Long(total) != writer.Long("total") || writer.Long("bytes") <= 0)
+        if (reader.Long(total) != writer.Long("total") || writer.Long("carried") <= 0)
         {
-            problems.Add($"reader: {reader.Long(total)} of {writer.Long("total")} bytes");
+            problems.Add($"reader: {reader.Long(total)} of {writer.Long("total")} received");
         }
 
-        return new RunResult(run, writer.Double("gbs"), null, null, before, after,
+        return new RunResult(run, writer.Double("value"), null, null, before, after,
             [Warm("writer", writer), Warm("reader0", reader)], writer.Long("jit_in_window") + reader.Long("jit_after_warm"),
             new Dictionary<string, double> { ["writer"] = writer.Double("alloc_per_op"), ["reader0"] = reader.Double("alloc_per_op") },
             new Dictionary<string, string> { ["writer"] = writer.Text("cpus", "?"), ["reader0"] = reader.Text("cpus", "?") },
             new Dictionary<string, long> { ["writer"] = writer.Long("preempted"), ["reader0"] = reader.Long("preempted") },
-            problems.Count == 0, problems.Count == 0 ? "every byte against the pattern, counts equal" : string.Join("; ", problems),
+            problems.Count == 0, problems.Count == 0 ? "every byte or message checked, counts equal" : string.Join("; ", problems),
             MachineInfo.LoadAverage());
     }
 

@@ -34,8 +34,8 @@ public static class Suite
                 options.ThrowIfUnknown();
                 return role switch
                 {
-                    "writer" => settings.Transport == "ring-paired" ? PairedBulkRoles.Writer(settings) : ThroughputRoles.Writer(settings),
-                    "reader" => settings.Transport == "ring-paired" ? PairedBulkRoles.Reader(settings) : ThroughputRoles.Reader(settings, index, pipeHandle),
+                    "writer" => PairedRoles.Handles(settings.Transport) ? PairedRoles.Writer(settings) : ThroughputRoles.Writer(settings),
+                    "reader" => PairedRoles.Handles(settings.Transport) ? PairedRoles.Reader(settings, pipeHandle) : ThroughputRoles.Reader(settings, index, pipeHandle),
                     "lead" => PingPongRoles.Lead(settings),
                     "echo" => PingPongRoles.Echo(settings),
                     _ => throw new ArgumentException($"unknown role '{role}'"),
@@ -142,7 +142,7 @@ public static class Suite
                     for (int i = 0; i < measured.Length; i++)
                     {
                         // A paired run's second result is its baseline, measured in the same processes.
-                        var of = i == 0 ? c : cases.Single(x => x.Id == c.SiblingId(c.Baselines[0]));
+                        var of = i == 0 ? c : cases.Single(x => x.Id == c.SiblingId(c.Baselines[i - 1]));
                         var result = measured[i];
                         results[of.Id].Add(result);
                         Console.WriteLine(Describe(of, result, runs));
@@ -192,9 +192,9 @@ public static class Suite
         using var lead = SelfProcess.Start(["suite", "--role", role, .. settings.ToArgs()], settings.LeadCpu);
         var lines = SelfProcess.Finish(lead, TimeSpan.FromMinutes(2));
         double after = CoreProbe.RoundTripNanoseconds(cpus[0], cpus[1]);
-        if (c.Paired && c.Bulk)
+        if (c.Paired && !c.RoundTrip)
         {
-            return [RunResult.FromPairedBulk(run, lines, before, after, "lead"), RunResult.FromPairedBulk(run, lines, before, after, "pair")];
+            return [.. Enumerable.Range(0, 1 + c.Baselines.Length).Select(side => RunResult.FromPaired(run, lines, before, after, side))];
         }
 
         if (!c.RoundTrip)

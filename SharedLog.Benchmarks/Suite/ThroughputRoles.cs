@@ -31,6 +31,16 @@ internal static class ThroughputRoles
     /// <summary>Messages (or writes) per burst: about 64 KiB, at least 16 and at most 1024.</summary>
     public static int BurstCount(int size) => Math.Clamp((64 << 10) / size, 16, 1024);
 
+    /// <summary>The log every throughput run measures: 4,096-record segments, 65,536 records retained, <see cref="SlowReaderPolicy.Block"/>.</summary>
+    public static SegmentedLogOptions LogOptions(RoleSettings settings) => new()
+    {
+        SegmentCapacity = LogSegmentCapacity,
+        RetainedCapacity = LogRetained,
+        SlowReaderPolicy = SlowReaderPolicy.Block,
+        SlowReaderTimeout = TimeSpan.FromSeconds(30),
+        Directory = settings.Directory,
+    };
+
     public static int Writer(RoleSettings settings)
     {
         using var control = Control.Create(settings.ControlPath);
@@ -194,14 +204,7 @@ internal static class ThroughputRoles
             case "log":
             case "log-batch":
             {
-                var (writer, log) = SegmentedLog.CreateClaimed("transport", new SegmentedLogOptions
-                {
-                    SegmentCapacity = LogSegmentCapacity,
-                    RetainedCapacity = LogRetained,
-                    SlowReaderPolicy = SlowReaderPolicy.Block,
-                    SlowReaderTimeout = TimeSpan.FromSeconds(30),
-                    Directory = settings.Directory,
-                });
+                var (writer, log) = SegmentedLog.CreateClaimed("transport", LogOptions(settings));
                 StartReaders();
                 return new LogSender(writer, log);
             }

@@ -16,6 +16,11 @@ internal interface ISender : IDisposable
 
     /// <summary>Ends the stream (after <see cref="Control.EndPosition"/> is published): an end record, a completion, or closing the descriptor.</summary>
     void Finish();
+
+    /// <summary>Hands on what the sender still buffers (the pipe's and socket's 64 KiB buffers); others publish as they write.</summary>
+    void Flush()
+    {
+    }
 }
 
 /// <summary>A consumer's side: takes what is there now, checking every message or byte, into a <see cref="Tally"/>.</summary>
@@ -469,12 +474,17 @@ internal sealed class StreamSender(Stream[] streams, IDisposable? owner) : ISend
         }
     }
 
-    public void Finish()
+    public void Flush()
     {
         foreach (var stream in _buffered)
         {
             stream.Flush();
         }
+    }
+
+    public void Finish()
+    {
+        Flush();
 
         foreach (var stream in streams)
         {
