@@ -20,8 +20,8 @@ namespace SharedLog.Log;
 /// will reuse (block, evict or give up, by policy), marks the slot as being reused (generation -1, full fence) before
 /// writing anything into it, and publishes the new head last. A writer killed at any step leaves a prefix of committed
 /// records; <see cref="Segment.Recover"/> publishes every record whose length was written and the writer resumes after
-/// it. After each commit the writer notifies the data signal (a full fence and one load; a wake-up only when a reader
-/// sleeps); it sleeps on the space signal when it must wait for a slow reader. Under Unbounded retention nothing is
+/// it. After each commit the writer notifies the data signal (one load, plus a full fence in a process without
+/// asymmetric fences; a wake-up only when a reader sleeps); it sleeps on the space signal when it must wait for a slow reader. Under Unbounded retention nothing is
 /// retired or reused: before rolling into a generation beyond the file's extents the writer grows the file
 /// (<see cref="LogFile.GrowFor"/>), then rolls as usual.
 /// Every write path checks the lease first (<see cref="WriterLease.ThrowIfLost"/>), and every reservation (an open
@@ -302,7 +302,7 @@ internal sealed unsafe class LogAppender
         _offset = _segment.Commit(_count, _offset, payloadLength, typeId);
         _count++;
 
-        // Wakes readers sleeping for data, only if there are any (full fence + one load otherwise).
+        // Wakes readers sleeping for data, only if there are any (one load otherwise; see Signal.Notify).
         _dataSignal.Notify();
         return _nextSequence++;
     }

@@ -8,7 +8,8 @@ namespace SharedLog.Waiting;
 /// <summary>
 /// A wake-up channel in a mapped file: a 32-bit futex word and a need-wakeup flag, each pair on its own line of the
 /// header. Waiters (readers waiting for data, the writer waiting for space) sleep on the word; the side that makes
-/// progress wakes them, and pays only a full fence and one load while nobody sleeps.
+/// progress wakes them, and pays only one load while nobody sleeps (plus a full fence in a process without
+/// asymmetric fences).
 /// </summary>
 /// <remarks>
 /// Design (the need-wakeup handshake, as io_uring's SQ thread does it):
