@@ -12,7 +12,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
     /// <summary>A baseline measured in the same processes as its figure (alternate bursts), not in runs of its own.</summary>
     public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired" or "pipe-paired";
 
-    /// <summary>A figure whose run also measures its first baseline in the same processes.</summary>
+    /// <summary>A figure whose run also measures its baselines, in turns, in the same processes.</summary>
     public bool Paired => Transport is "log-spin-paired" or "ring-paired" or "log-paired";
 
     /// <summary>The unit of <see cref="RunResult.Value"/>.</summary>

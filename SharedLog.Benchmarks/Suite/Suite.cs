@@ -141,8 +141,14 @@ public static class Suite
                     var measured = MeasureOnce(c, run, plan, cpus, directory);
                     for (int i = 0; i < measured.Length; i++)
                     {
-                        // A paired run's second result is its baseline, measured in the same processes.
-                        var of = i == 0 ? c : cases.Single(x => x.Id == c.SiblingId(c.Baselines[i - 1]));
+                        // A paired run's later results are its baselines, in order, measured in the same processes;
+                        // one that --transports left out is not reported.
+                        var of = i == 0 ? c : cases.SingleOrDefault(x => x.Id == c.SiblingId(c.Baselines[i - 1]));
+                        if (of is null)
+                        {
+                            continue;
+                        }
+
                         var result = measured[i];
                         results[of.Id].Add(result);
                         Console.WriteLine(Describe(of, result, runs));
