@@ -109,6 +109,24 @@ public static class SelfProcess
         return -1;
     }
 
+    /// <summary>Tells the parent this follower is attached (the line <see cref="AwaitReady"/> waits for).</summary>
+    public static void AnnounceReady()
+    {
+        Console.WriteLine("ready");
+        Console.Out.Flush();
+    }
+
+    /// <summary>Waits until <paramref name="child"/> announces it is attached; throws with what it said instead.</summary>
+    public static void AwaitReady(Process child)
+    {
+        string? line = child.StandardOutput.ReadLine();
+        if (line != "ready")
+        {
+            child.WaitForExit(5000);
+            throw new InvalidOperationException($"a follower process did not attach (it said '{line}'{(child.HasExited ? $", exit code {child.ExitCode}" : "")})");
+        }
+    }
+
     /// <summary>Reads the child's output to the end, waits for it, and returns its lines; throws on a non-zero exit.</summary>
     public static IReadOnlyList<string> Finish(Process child, TimeSpan timeout)
     {

@@ -50,10 +50,7 @@ internal static class PairedRoles
         using var reader = SelfProcess.Start(readerArgs, settings.FollowerCpu);
         pipe?.DisposeLocalCopyOfClientHandle();
 
-        if (reader.StandardOutput.ReadLine() != "ready")
-        {
-            throw new InvalidOperationException("the reader process did not start");
-        }
+        SelfProcess.AwaitReady(reader);
 
         int count = BurstUnits(settings);
         Span<byte> scratch = stackalloc byte[settings.Bulk ? 8 : settings.Size];
@@ -61,7 +58,7 @@ internal static class PairedRoles
         var ticks = new long[senders.Length];
         var carried = new long[senders.Length];
         var warmup = settings.NewWarmup();
-        long giveUp = Stopwatch.GetTimestamp() + (long)((settings.WarmupMaximum.TotalSeconds * 2 + 5) * Stopwatch.Frequency);
+        long giveUp = settings.WarmupGiveUp();
         while (true)
         {
             // Whole rounds here too: the reader expects the transports strictly in turn.
@@ -129,8 +126,7 @@ internal static class PairedRoles
         using var control = Control.Open(settings.ControlPath);
         var receivers = CreateReceivers(settings, pipeHandle);
         using var owned = new Owned(receivers);
-        Console.WriteLine("ready");
-        Console.Out.Flush();
+        SelfProcess.AnnounceReady();
 
         var tallies = new Tally[receivers.Length];
         for (int s = 0; s < tallies.Length; s++)

@@ -35,17 +35,14 @@ internal static class PingPongRoles
         var sides = CreateSides(settings, lead: true);
         using var owned = new Owned(sides);
         using var echo = SelfProcess.Start(["suite", "--role", "echo", "--index", "0", .. settings.ToArgs()], settings.FollowerCpu);
-        if (echo.StandardOutput.ReadLine() != "ready")
-        {
-            throw new InvalidOperationException("the echo process did not start");
-        }
+        SelfProcess.AwaitReady(echo);
 
         // Warm-up records into histograms of its own, so the window runs code that is already compiled.
         var warmup = settings.NewWarmup();
         var warmupHistograms = NewHistograms(sides.Length);
         long round = 1;
         long burst = 0;
-        long giveUp = Stopwatch.GetTimestamp() + (long)((settings.WarmupMaximum.TotalSeconds * 2 + 5) * Stopwatch.Frequency);
+        long giveUp = settings.WarmupGiveUp();
         while (true)
         {
             int s = (int)(burst++ % sides.Length);
@@ -113,8 +110,7 @@ internal static class PingPongRoles
         using var control = Control.Open(settings.ControlPath);
         var sides = CreateSides(settings, lead: false);
         using var owned = new Owned(sides);
-        Console.WriteLine("ready");
-        Console.Out.Flush();
+        SelfProcess.AnnounceReady();
         var warmup = settings.NewWarmup();
         long echoed = 0;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using SharedLog.Benchmarks.CrossProcess;
 
@@ -66,6 +67,9 @@ internal sealed record RoleSettings(
 
     /// <summary>A new warm-up watcher with these limits.</summary>
     public JitWarmup NewWarmup() => new(WarmupMinimum, WarmupStable, WarmupMaximum);
+
+    /// <summary>When a lead stops waiting for its followers' warm-up (twice the longest warm-up, plus 5 s, from now).</summary>
+    public long WarmupGiveUp() => Stopwatch.GetTimestamp() + (long)((WarmupMaximum.TotalSeconds * 2 + 5) * Stopwatch.Frequency);
 
     public string ControlPath => Path.Combine(Directory, "control");
 

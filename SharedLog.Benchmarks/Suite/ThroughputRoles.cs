@@ -48,7 +48,7 @@ internal static class ThroughputRoles
         using var sender = CreateSender(settings, readers);
         foreach (var reader in readers)
         {
-            AwaitReady(reader);
+            SelfProcess.AwaitReady(reader);
         }
 
         int burst = BurstCount(settings.Size);
@@ -58,7 +58,7 @@ internal static class ThroughputRoles
 
         // Warm-up: the same loop as the window, until every process's JIT has gone quiet.
         var warmup = settings.NewWarmup();
-        long giveUp = Stopwatch.GetTimestamp() + (long)((settings.WarmupMaximum.TotalSeconds * 2 + 5) * Stopwatch.Frequency);
+        long giveUp = settings.WarmupGiveUp();
         while (true)
         {
             position = Send(sender, scratch, position, burst, settings, ref checksum);
@@ -123,8 +123,7 @@ internal static class ThroughputRoles
     {
         using var control = Control.Open(settings.ControlPath);
         using var receiver = CreateReceiver(settings, index, pipeHandle);
-        Console.WriteLine("ready");
-        Console.Out.Flush();
+        SelfProcess.AnnounceReady();
 
         var tally = new Tally(control, settings.Bulk);
         var warmup = settings.NewWarmup();
@@ -300,16 +299,6 @@ internal static class ThroughputRoles
 
             default:
                 throw new ArgumentException($"unknown throughput transport '{settings.Transport}'");
-        }
-    }
-
-    private static void AwaitReady(Process reader)
-    {
-        string? line = reader.StandardOutput.ReadLine();
-        if (line != "ready")
-        {
-            reader.WaitForExit(5000);
-            throw new InvalidOperationException($"a reader process did not attach (it said '{line}'{(reader.HasExited ? $", exit code {reader.ExitCode}" : "")})");
         }
     }
 }

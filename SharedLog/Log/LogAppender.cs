@@ -21,9 +21,9 @@ namespace SharedLog.Log;
 /// writing anything into it, and publishes the new head last. A writer killed at any step leaves a prefix of committed
 /// records; <see cref="Segment.Recover"/> publishes every record whose length was written and the writer resumes after
 /// it. After each commit the writer notifies the data signal (one load, plus a full fence in a process without
-/// asymmetric fences; a wake-up only when a reader sleeps); it sleeps on the space signal when it must wait for a slow reader. Under Unbounded retention nothing is
-/// retired or reused: before rolling into a generation beyond the file's extents the writer grows the file
-/// (<see cref="LogFile.GrowFor"/>), then rolls as usual.
+/// asymmetric fences; a wake-up only when a reader sleeps); it sleeps on the space signal when it must wait for a slow
+/// reader. Under Unbounded retention nothing is retired or reused: before rolling into a generation beyond the file's
+/// extents the writer grows the file (<see cref="LogFile.GrowFor"/>), then rolls as usual.
 /// Every write path checks the lease first (<see cref="WriterLease.ThrowIfLost"/>), and every reservation (an open
 /// claim or record writer) carries a number: a later append or claim discards it, and committing it then throws.
 /// </remarks>
