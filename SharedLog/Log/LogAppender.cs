@@ -148,7 +148,7 @@ internal sealed unsafe class LogAppender
     public long Append(ReadOnlySpan<byte> payload, int typeId)
     {
         byte* record = Reserve(payload.Length, wait: true);
-        payload.CopyTo(new Span<byte>(record + RecordLayout.HeaderLength, payload.Length));
+        SmallCopy.Copy(payload, new Span<byte>(record + RecordLayout.HeaderLength, payload.Length));
         return Publish(payload.Length, typeId);
     }
 
@@ -163,7 +163,7 @@ internal sealed unsafe class LogAppender
             return false;
         }
 
-        payload.CopyTo(new Span<byte>(record + RecordLayout.HeaderLength, payload.Length));
+        SmallCopy.Copy(payload, new Span<byte>(record + RecordLayout.HeaderLength, payload.Length));
         sequence = Publish(payload.Length, typeId);
         return true;
     }

@@ -257,8 +257,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
             return true;
         }
 
-        _lease.AddLost(held);
-        ResumeAtOldest();
+        LoseHeld(held);
         return false;
     }
 
@@ -289,17 +288,27 @@ internal sealed unsafe class LogCursor : ISignalCondition
     private int CommittedLengthAtOffset()
         => _index < _log.SegmentCapacity && _segment.HasRoomAt(_offset) ? _segment.ReadLength(_offset) : 0;
 
-    /// <summary>Validation of what the last call handed out (seqlock): lost if the slot was reused while it was held.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Validation of what the last call handed out (seqlock): lost if the slot was reused while it was held. Inlined
+    /// into the read paths, which call it on every read after the first; only the loss is a call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void SettleHeld()
     {
         int held = _held;
         _held = 0;
         if (!_segment.Holds(_generation))
         {
-            _lease.AddLost(held);
-            ResumeAtOldest();
+            LoseHeld(held);
         }
+    }
+
+    /// <summary>The <paramref name="held"/> records handed out were overwritten while held: counts them lost and resumes at the oldest.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LoseHeld(int held)
+    {
+        _lease.AddLost(held);
+        ResumeAtOldest();
     }
 
     /// <summary>

@@ -96,10 +96,11 @@ internal sealed unsafe class RingFile
     }
 
     /// <summary>Copies bytes at a position out of the data (no validation: the caller validates afterwards).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void CopyOut(long position, Span<byte> destination)
     {
         Split(position, destination.Length, out int index, out int first, out int second);
-        new ReadOnlySpan<byte>(Data + index, first).CopyTo(destination);
+        SmallCopy.Copy(new ReadOnlySpan<byte>(Data + index, first), destination);
         if (second > 0)
         {
             new ReadOnlySpan<byte>(Data, second).CopyTo(destination[first..]);
@@ -107,10 +108,11 @@ internal sealed unsafe class RingFile
     }
 
     /// <summary>Copies bytes into the data at a position the writer has reserved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void CopyIn(long position, ReadOnlySpan<byte> source)
     {
         Split(position, source.Length, out int index, out int first, out int second);
-        source[..first].CopyTo(new Span<byte>(Data + index, first));
+        SmallCopy.Copy(source[..first], new Span<byte>(Data + index, first));
         if (second > 0)
         {
             source[first..].CopyTo(new Span<byte>(Data, second));

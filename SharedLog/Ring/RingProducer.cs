@@ -335,7 +335,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     }
 
     /// <summary>Raises the tail for up to <paramref name="wanted"/> bytes at the write position; returns how many (0 when full).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Reserve(int wanted)
     {
         // Every write path reserves first: a writer whose lease was taken over stops here, before it writes.
