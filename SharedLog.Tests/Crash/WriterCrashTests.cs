@@ -230,6 +230,7 @@ public sealed class WriterCrashTests : IDisposable
         _output.WriteLine($"{complete} of 10 kills left a complete file, the rest none");
     }
 
+    /// <summary>Claims the writer of log args[1] in directory args[0] and appends until killed; at most args[2] records per µs when given.</summary>
     [ChildRole("crash-writer")]
     public static int CrashWriter(string[] args)
     {
@@ -240,10 +241,17 @@ public sealed class WriterCrashTests : IDisposable
             return 4;
         }
 
+        double perMicrosecond = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : double.PositiveInfinity;
         Console.WriteLine($"claimed {writer.NextSequence}");
         var buffer = new byte[CheckedRecords.MaxPayload];
-        while (true)
+        long start = Stopwatch.GetTimestamp();
+        for (long appended = 0; ; appended++)
         {
+            while (appended >= perMicrosecond * Stopwatch.GetElapsedTime(start).TotalMicroseconds)
+            {
+                Thread.SpinWait(1);
+            }
+
             CheckedRecords.AppendNext(writer, buffer);
         }
     }

@@ -43,15 +43,19 @@ public sealed class GrowthCrashTests : IDisposable
     [Trait("Category", Stress.Category)]
     public void Writer_killed_at_random_instants_while_the_file_grows_leaves_intact_records_and_the_next_writer_continues()
     {
+        // The writer is paced at 2 records per µs: a free-running one appends some 30 million records per second
+        // here, and since the file doubles as it grows, a few 40 ms rounds of that outgrew any MaxBytes a test can
+        // afford. Paced, a round appends at most about 100,000 records (30 MB), and kills still land mid-append.
+        const string RecordsPerMicrosecond = "2";
         int rounds = Stress.Pick(10, 100);
         var random = new Random(4242);
-        using var log = SegmentedLog.Create("killed", GrowthFiles.Options(_dir.Path, maxBytes: 1L << 30, segmentBytes: 1024));
+        using var log = SegmentedLog.Create("killed", GrowthFiles.Options(_dir.Path, maxBytes: Stress.Enabled ? 1L << 33 : 1L << 30, segmentBytes: 1024));
         using var tail = new CheckedRecords.TailChecker(log);
         var buffer = new byte[CheckedRecords.MaxPayload];
         long next = 0;
         for (int round = 0; round < rounds; round++)
         {
-            using var child = Child.Start("crash-writer", _dir.Path, "killed");
+            using var child = Child.Start("crash-writer", _dir.Path, "killed", RecordsPerMicrosecond);
             string line = child.WaitForLine("claimed ", TimeSpan.FromSeconds(30));
             Assert.Equal(next, long.Parse(line["claimed ".Length..], CultureInfo.InvariantCulture));
             Thread.Sleep(random.Next(0, 40));
