@@ -31,6 +31,45 @@ public sealed class RingWaitTests : IDisposable
             Directory = _dir.Path,
         };
 
+    [Theory]
+    [InlineData("default")]
+    [InlineData("spin")]
+    [InlineData("yield")]
+    public async Task Wait_returns_false_after_the_whole_timeout_and_true_at_once_when_bytes_are_there(string strategy)
+    {
+        var (writer, ring) = ByteRing.CreateClaimed("timeout-" + strategy, Options());
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            reader.IdleStrategy = strategy switch
+            {
+                "spin" => IdleStrategy.BusySpin,
+                "yield" => IdleStrategy.Yielding,
+                _ => IdleStrategy.Default,
+            };
+            Assert.False(reader.Wait(TimeSpan.Zero));
+
+            // A spinning wait starts its deadline after its first round; it still waits the whole timeout.
+            var waited = Stopwatch.StartNew();
+            Assert.False(reader.Wait(TimeSpan.FromMilliseconds(20)));
+            Assert.True(waited.ElapsedMilliseconds >= 19, $"a 20 ms wait ended after {waited.ElapsedMilliseconds} ms");
+
+            // Bytes written by another thread while the reader waits end the wait true.
+            var write = Task.Run(async () =>
+            {
+                await Task.Delay(30);
+                writer.Write([1, 2, 3]);
+            });
+            Assert.True(reader.Wait(ChildTimeout));
+            await write.WaitAsync(ChildTimeout);
+            Assert.True(reader.Wait(TimeSpan.Zero));
+            Assert.Throws<ArgumentOutOfRangeException>(() => reader.Wait(TimeSpan.FromMilliseconds(-2)));
+            Assert.Equal(3, reader.Read(new byte[8]));
+            Assert.False(reader.Wait(TimeSpan.Zero));
+        }
+    }
+
     [SkippableFact]
     public void Blocked_ring_readers_use_almost_no_cpu_and_wake_on_one_write()
     {

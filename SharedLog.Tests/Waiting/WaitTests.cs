@@ -117,9 +117,16 @@ public sealed class WaitTests : IDisposable
         using (var reader = log.CreateReader(ReadFrom.Latest))
         {
             Assert.False(reader.Wait(TimeSpan.Zero));
+            var waited = Stopwatch.StartNew();
             Assert.False(reader.Wait(TimeSpan.FromMilliseconds(50)));
+            Assert.True(waited.ElapsedMilliseconds >= 49, $"a 50 ms wait ended after {waited.ElapsedMilliseconds} ms");
+
+            // A spinning wait starts its deadline after its first round; it still waits the whole timeout.
             reader.IdleStrategy = IdleStrategy.BusySpin;
+            waited.Restart();
             Assert.False(reader.Wait(TimeSpan.FromMilliseconds(20)));
+            Assert.True(waited.ElapsedMilliseconds >= 19, $"a 20 ms spinning wait ended after {waited.ElapsedMilliseconds} ms");
+            Assert.False(reader.Wait(TimeSpan.Zero));
             writer.Append(1L);
             Assert.True(reader.Wait(TimeSpan.Zero));
             Assert.Throws<ArgumentOutOfRangeException>(() => reader.Wait(TimeSpan.FromMilliseconds(-2)));

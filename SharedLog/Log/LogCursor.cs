@@ -370,7 +370,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        long deadline = WaitDeadline.From(timeout);
+        WaitDeadline.Validate(timeout);
         if (HasDataCore())
         {
             return true;
@@ -378,11 +378,10 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
         // Disposing the reader from another thread waits for this wait to leave before it lets the mapping go; a
         // reader disposed before the gate's store is seen here (see WaitGate).
-        _watch.Begin();
         _gate.Enter();
         try
         {
-            return !_disposed && _log.Shared.DataSignal.Wait(this, _idle, deadline, cancellationToken);
+            return !_disposed && _log.Shared.DataSignal.Wait(this, _idle, timeout, cancellationToken);
         }
         finally
         {
@@ -409,6 +408,9 @@ internal sealed unsafe class LogCursor : ISignalCondition
         _asyncWaiter ??= new AsyncWaiter(this);
         return _log.Shared.DataSignal.WaitAsync(_asyncWaiter, deadline, cancellationToken);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void ISignalCondition.StartTimers() => _watch.Begin();
 
     /// <summary>The spinning wait's poll: the next length word, the head, the slot's generation (all checked again by the probe).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -470,6 +472,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         _lease.Dispose();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool HasDataCore()
         => CommittedLengthAtOffset() != 0 || Atomic.ReadAcquire(_log.HeadGeneration) > _generation || !_segment.Holds(_generation);
 

@@ -23,7 +23,7 @@ internal sealed partial class RingConsumer
                 return read;
             }
 
-            if (!WaitForData(_position, long.MaxValue, cancellationToken))
+            if (!WaitForData(_position, Timeout.InfiniteTimeSpan, cancellationToken))
             {
                 ThrowHelper.ThrowDisposed(nameof(RingReader));
             }
@@ -72,20 +72,20 @@ internal sealed partial class RingConsumer
     }
 
     /// <summary>
-    /// The blocking counterpart of <see cref="WaitForDataAsync"/>, idling by <see cref="IdleStrategy"/> until
-    /// <paramref name="deadline"/> (Stopwatch ticks); false on timeout or when disposed.
+    /// The blocking counterpart of <see cref="WaitForDataAsync"/>, idling by <see cref="IdleStrategy"/> for up to
+    /// <paramref name="timeout"/>; false on timeout or when disposed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool WaitForData(long beyond, long deadline, CancellationToken cancellationToken)
+    private bool WaitForData(long beyond, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        BeginWait(beyond);
+        _waitBeyond = beyond;
 
         // Disposing the reader from another thread waits for this wait to leave before it lets the mapping go; a
         // reader disposed before the gate's store is seen here (see WaitGate).
         _gate.Enter();
         try
         {
-            return !Volatile.Read(ref _disposed) && _ring.DataSignal.Wait(this, _idle, deadline, cancellationToken);
+            return !Volatile.Read(ref _disposed) && _ring.DataSignal.Wait(this, _idle, timeout, cancellationToken);
         }
         finally
         {
@@ -99,15 +99,18 @@ internal sealed partial class RingConsumer
         _watch.Begin();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void ISignalCondition.StartTimers() => _watch.Begin();
+
+    /// <summary>The spinning wait's poll: the writer's position, the completion and the tail (checked again by the probe).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    bool ISignalCondition.IsReady() => HasDataBeyond(_waitBeyond);
+
     /// <summary>
     /// 1 when there is something to read (or the end), 0 to keep waiting, -1 when disposed; throws
     /// <see cref="WriterDiedException"/> or <see cref="FileReplacedException"/> once everything was read. Called by the
     /// waiting thread or the dispatcher at least once per sleep slice (see <see cref="StreamWatch"/>).
     /// </summary>
-    /// <summary>The spinning wait's poll: the writer's position, the completion and the tail (checked again by the probe).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    bool ISignalCondition.IsReady() => HasDataBeyond(_waitBeyond);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     int ISignalCondition.Probe()
     {
@@ -129,6 +132,4 @@ internal sealed partial class RingConsumer
 
         return 0;
     }
-
-    private static long Deadline(TimeSpan timeout) => WaitDeadline.From(timeout);
 }

@@ -378,19 +378,18 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         _position = position;
     }
 
-    /// <summary>Waits until bytes are available or the stream ended. True then; false on timeout or when disposed.</summary>
-    /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
     /// <summary>
-    /// Like <see cref="Wait(TimeSpan, CancellationToken)"/>, and throws <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancellationToken"/> is cancelled. Disposing the reader or its ring from another thread ends
-    /// the wait promptly (false).
+    /// Waits until bytes are available or the stream ended: true then; false on timeout or when the reader or its ring
+    /// is disposed, also from another thread (the wait ends promptly).
     /// </summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        return WaitForData(_position, Deadline(timeout), cancellationToken);
+        WaitDeadline.Validate(timeout);
+        return WaitForData(_position, timeout, cancellationToken);
     }
 
     /// <summary>

@@ -12,9 +12,18 @@ internal interface ISignalCondition
 
     /// <summary>
     /// A cheap poll of what the other side publishes (a few loads, no clock, no system call): true when
-    /// <see cref="Probe"/> may end the wait now. <see cref="Signal.Wait"/> spins on it between full probes; it runs
+    /// <see cref="Probe"/> may end the wait now. <see cref="Signal"/>'s waits spin on it between full probes; it runs
     /// only while the waiter is inside its handle's <see cref="WaitGate"/>, so the mapping stays in place. The default
     /// (true) makes every round a full probe.
     /// </summary>
     bool IsReady() => true;
+
+    /// <summary>
+    /// Starts the waiter's own timers of one wait (a reader's liveness and file checks), once per wait before its first
+    /// full probe. <see cref="Signal"/>'s reader waits call it only after a spinning first round found nothing, so a
+    /// wait that ends in that round reads no clock. The default does nothing.
+    /// </summary>
+    void StartTimers()
+    {
+    }
 }

@@ -145,6 +145,33 @@ internal sealed unsafe class Signal
         => Futex.Wait(_word, value, deadline == long.MaxValue ? long.MaxValue : deadline - Stopwatch.GetTimestamp());
 
     /// <summary>
+    /// A reader's wait: until <paramref name="condition"/> holds (true), the waiter is closed or
+    /// <paramref name="timeout"/> passes (false), idling by <paramref name="strategy"/>. The deadline and the condition's
+    /// own timers (<see cref="ISignalCondition.StartTimers"/>) start only after a spinning strategy's first round finds nothing.
+    /// </summary>
+    /// <remarks>
+    /// The caller has just found nothing, and what a spinning reader waits for often comes within a few pauses (the
+    /// other side of a round trip is already answering). Reading the clocks first would put about 40 ns of clock reads
+    /// between the caller's last look and its first poll. So the first round polls only the cheap check, and a wait
+    /// that ends there reads no clock at all; the timeout then counts from the end of that round, at most
+    /// <see cref="SpinsPerProbe"/> pauses (about 2 µs) late.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Wait(ISignalCondition condition, IdleStrategy strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var idler = new Idler(strategy);
+        if (timeout != TimeSpan.Zero && SpinFirst(ref idler, condition))
+        {
+            return condition.Probe() > 0;
+        }
+
+        long deadline = WaitDeadline.From(timeout);
+        condition.StartTimers();
+        return Wait(condition, ref idler, deadline, cancellationToken);
+    }
+
+    /// <summary>
     /// Waits synchronously until <paramref name="condition"/> holds (true), the waiter is closed or the deadline
     /// (Stopwatch ticks, <see cref="long.MaxValue"/> for none) passes (false), idling by <paramref name="strategy"/>.
     /// </summary>
@@ -153,15 +180,25 @@ internal sealed unsafe class Signal
     public bool Wait(ISignalCondition condition, IdleStrategy strategy, long deadline, CancellationToken cancellationToken)
     {
         var idler = new Idler(strategy);
+        SpinFirst(ref idler, condition);
+        return Wait(condition, ref idler, deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// The first round of a spinning wait: the caller has just found nothing, and what a spinning waiter waits for
+    /// often comes within a few pauses, so it polls the cheap check before the full probe (with its clock reads).
+    /// True when the check said ready; false at once when the strategy does not spin now.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool SpinFirst(ref Idler idler, ISignalCondition condition)
+        => idler.IsSpinning && !idler.ShouldBlock && SpinUntilReady(ref idler, condition);
+
+    /// <summary>The waiting loop after the first round: a full probe, then a round of spinning, a yield or a sleep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Wait(ISignalCondition condition, ref Idler idler, long deadline, CancellationToken cancellationToken)
+    {
         bool sleeping = false;
         CancellationTokenRegistration registration = default;
-        if (idler.IsSpinning && !idler.ShouldBlock)
-        {
-            // The caller has just found nothing, and what a spinning waiter waits for often comes within a few pauses:
-            // poll the cheap check first, the full probe (with its clock reads) after.
-            SpinUntilReady(ref idler, condition);
-        }
-
         try
         {
             while (true)
@@ -221,19 +258,24 @@ internal sealed unsafe class Signal
 
     /// <summary>
     /// One round of the spin phase: pauses until the cheap check says ready, at most <see cref="SpinsPerProbe"/> times
-    /// (or one pause when the strategy does not spin now). Between full probes (disposal, completion, the writer's
-    /// liveness, the clock) a spinning waiter polls only that check, so it notices data within one pause and the full
-    /// probe's loads and clock reads stay off the path from publication to wake-up.
+    /// (or one pause when the strategy does not spin now); true when it said ready. Between full probes (disposal,
+    /// completion, the writer's liveness, the clock) a spinning waiter polls only that check, so it notices data within
+    /// one pause and the full probe's loads and clock reads stay off the path from publication to wake-up.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SpinUntilReady(ref Idler idler, ISignalCondition condition)
+    private static bool SpinUntilReady(ref Idler idler, ISignalCondition condition)
     {
         int spins = SpinsPerProbe;
         do
         {
             idler.Pause();
+            if (condition.IsReady())
+            {
+                return true;
+            }
         }
-        while (--spins > 0 && idler.IsSpinning && !condition.IsReady());
+        while (--spins > 0 && idler.IsSpinning);
+        return false;
     }
 
     /// <summary>

@@ -19,10 +19,21 @@ internal static class WaitDeadline
             return long.MaxValue;
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        Validate(timeout);
         double ticks = timeout.TotalSeconds * Stopwatch.Frequency;
         long now = Stopwatch.GetTimestamp();
         return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+    }
+
+    /// <summary>Checks a timeout without reading the clock: <see cref="Timeout.InfiniteTimeSpan"/> or not negative.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Validate(TimeSpan timeout)
+    {
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        }
     }
 
     /// <summary>The deadline <paramref name="milliseconds"/> from <paramref name="now"/> (Stopwatch ticks).</summary>
