@@ -33,18 +33,28 @@ internal struct Idler
         => _strategy.IdleMode == IdleStrategy.Mode.BusySpin || (_strategy.IdleMode != IdleStrategy.Mode.Yield && _step < _strategy.SpinCount);
 
     /// <summary>Pauses once: spin, yield or sleep, by the strategy and how long the wait has lasted.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>A busy-spin pause is inlined into the waiting loop: it runs between two polls of a spinning reader.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Pause()
     {
-        var strategy = _strategy;
-        switch (strategy.IdleMode)
+        if (_strategy.IdleMode == IdleStrategy.Mode.BusySpin)
         {
-            case IdleStrategy.Mode.BusySpin:
-                Thread.SpinWait(1);
-                return;
-            case IdleStrategy.Mode.Yield:
-                Thread.Yield();
-                return;
+            Thread.SpinWait(1);
+            return;
+        }
+
+        PausePhased();
+    }
+
+    /// <summary>The other strategies' pause: a yield, or the spin, yield and sleep phases by how long the wait has lasted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PausePhased()
+    {
+        var strategy = _strategy;
+        if (strategy.IdleMode == IdleStrategy.Mode.Yield)
+        {
+            Thread.Yield();
+            return;
         }
 
         int step = _step;
