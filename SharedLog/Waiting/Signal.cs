@@ -158,7 +158,8 @@ internal sealed unsafe class Signal
     /// </remarks>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Wait(ISignalCondition condition, IdleStrategy strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    public bool Wait<TCondition>(TCondition condition, IdleStrategy strategy, TimeSpan timeout, CancellationToken cancellationToken)
+        where TCondition : ISignalCondition
     {
         var idler = new Idler(strategy);
         if (timeout != TimeSpan.Zero && SpinFirst(ref idler, condition))
@@ -190,12 +191,14 @@ internal sealed unsafe class Signal
     /// True when the check said ready; false at once when the strategy does not spin now.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool SpinFirst(ref Idler idler, ISignalCondition condition)
+    private static bool SpinFirst<TCondition>(ref Idler idler, TCondition condition)
+        where TCondition : ISignalCondition
         => idler.IsSpinning && !idler.ShouldBlock && SpinUntilReady(ref idler, condition);
 
     /// <summary>The waiting loop after the first round: a full probe, then a round of spinning, a yield or a sleep.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool Wait(ISignalCondition condition, ref Idler idler, long deadline, CancellationToken cancellationToken)
+    private bool Wait<TCondition>(TCondition condition, ref Idler idler, long deadline, CancellationToken cancellationToken)
+        where TCondition : ISignalCondition
     {
         bool sleeping = false;
         CancellationTokenRegistration registration = default;
@@ -263,7 +266,8 @@ internal sealed unsafe class Signal
     /// one pause and the full probe's loads and clock reads stay off the path from publication to wake-up.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool SpinUntilReady(ref Idler idler, ISignalCondition condition)
+    private static bool SpinUntilReady<TCondition>(ref Idler idler, TCondition condition)
+        where TCondition : ISignalCondition
     {
         int spins = SpinsPerProbe;
         do
