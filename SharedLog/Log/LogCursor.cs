@@ -414,18 +414,18 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
     /// <summary>
     /// This reader as the condition of its sync waits: a struct, so <see cref="Signal"/>'s wait is compiled for it and
-    /// its polls are direct, inlined calls instead of interface calls.
+    /// its polls are direct calls to the reader's own (sealed) implementation instead of interface calls.
     /// </summary>
     private readonly struct DataCondition(LogCursor cursor) : ISignalCondition
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool IsReady() => cursor.HasDataCore();
+        public bool IsReady() => ((ISignalCondition)cursor).IsReady();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Probe() => ((ISignalCondition)cursor).Probe();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StartTimers() => cursor._watch.Begin();
+        public void StartTimers() => ((ISignalCondition)cursor).StartTimers();
     }
 
     /// <summary>The spinning wait's poll: the next length word, the head, the slot's generation (all checked again by the probe).</summary>

@@ -104,18 +104,18 @@ internal sealed partial class RingConsumer
 
     /// <summary>
     /// This reader as the condition of its sync waits: a struct, so <see cref="Signal"/>'s wait is compiled for it and
-    /// its polls are direct, inlined calls instead of interface calls.
+    /// its polls are direct calls to the reader's own (sealed) implementation instead of interface calls.
     /// </summary>
     private readonly struct DataCondition(RingConsumer consumer) : ISignalCondition
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool IsReady() => consumer.HasDataBeyond(consumer._waitBeyond);
+        public bool IsReady() => ((ISignalCondition)consumer).IsReady();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Probe() => ((ISignalCondition)consumer).Probe();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void StartTimers() => consumer._watch.Begin();
+        public void StartTimers() => ((ISignalCondition)consumer).StartTimers();
     }
 
     /// <summary>The spinning wait's poll: the writer's position, the completion and the tail (checked again by the probe).</summary>

@@ -20,8 +20,9 @@ internal interface ISignalCondition
 
     /// <summary>
     /// Starts the waiter's own timers of one wait (a reader's liveness and file checks), once per wait before its first
-    /// full probe. <see cref="Signal"/>'s reader waits call it only after a spinning first round found nothing, so a
-    /// wait that ends in that round reads no clock. The default does nothing.
+    /// full probe. <see cref="Signal"/>'s reader waits call it after a spinning strategy's first round found nothing
+    /// (at once for a strategy that does not spin), so a wait that ends in that round reads no clock. The default
+    /// does nothing.
     /// </summary>
     void StartTimers()
     {
