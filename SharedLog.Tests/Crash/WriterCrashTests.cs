@@ -241,13 +241,13 @@ public sealed class WriterCrashTests : IDisposable
             return 4;
         }
 
-        double perMicrosecond = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : double.PositiveInfinity;
+        double perMicrosecond = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 0;
         Console.WriteLine($"claimed {writer.NextSequence}");
         var buffer = new byte[CheckedRecords.MaxPayload];
         long start = Stopwatch.GetTimestamp();
         for (long appended = 0; ; appended++)
         {
-            while (appended >= perMicrosecond * Stopwatch.GetElapsedTime(start).TotalMicroseconds)
+            while (perMicrosecond > 0 && appended >= perMicrosecond * Stopwatch.GetElapsedTime(start).TotalMicroseconds)
             {
                 Thread.SpinWait(1);
             }

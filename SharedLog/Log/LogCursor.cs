@@ -128,7 +128,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         ThrowIfDisposed();
         if (_held != 0)
         {
-            SettleHeld();
+            _ = SettleHeld();
         }
 
         for (int attempt = 0; attempt < 1024; attempt++)
@@ -186,7 +186,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
         if (_held != 0)
         {
-            SettleHeld();
+            _ = SettleHeld();
         }
 
         for (int attempt = 0; attempt < 1024; attempt++)
@@ -244,21 +244,9 @@ internal sealed unsafe class LogCursor : ISignalCondition
     public bool Validate()
     {
         ThrowIfDisposed();
-        if (_held == 0)
-        {
-            return true;
-        }
 
         // Either way the held records are settled now: the next read must not judge them again.
-        int held = _held;
-        _held = 0;
-        if (_segment.Holds(_generation))
-        {
-            return true;
-        }
-
-        LoseHeld(held);
-        return false;
+        return _held == 0 || SettleHeld();
     }
 
     /// <summary>A lease on the record last returned by <see cref="TryRead"/>, which outlives this reader's next calls.</summary>
@@ -289,18 +277,21 @@ internal sealed unsafe class LogCursor : ISignalCondition
         => _index < _log.SegmentCapacity && _segment.HasRoomAt(_offset) ? _segment.ReadLength(_offset) : 0;
 
     /// <summary>
-    /// Validation of what the last call handed out (seqlock): lost if the slot was reused while it was held. Inlined
-    /// into the read paths, which call it on every read after the first; only the loss is a call.
+    /// Validation of what the last call handed out (seqlock): false, and counted lost, if the slot was reused while it
+    /// was held. Inlined into the read paths, which call it on every read after the first; only the loss is a call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void SettleHeld()
+    private bool SettleHeld()
     {
         int held = _held;
         _held = 0;
-        if (!_segment.Holds(_generation))
+        if (_segment.Holds(_generation))
         {
-            LoseHeld(held);
+            return true;
         }
+
+        LoseHeld(held);
+        return false;
     }
 
     /// <summary>The <paramref name="held"/> records handed out were overwritten while held: counts them lost and resumes at the oldest.</summary>
