@@ -307,6 +307,8 @@ internal sealed unsafe class LogAppender
         return _nextSequence++;
     }
 
+    /// <summary>Seals the head and rolls into the next segment (false when that would mean waiting and it may not). Kept out of the append's code: once per segment.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool Roll(bool wait)
     {
         long generation = _headGeneration + 1;

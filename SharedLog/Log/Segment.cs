@@ -169,22 +169,26 @@ internal readonly unsafe struct Segment
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Commit(int index, int offset, int payloadLength, int typeId)
     {
-        byte* record = Data + offset;
-        *(int*)(record + RecordLayout.TypeIdOffset) = typeId;
+        // Every address first, in locals: a store through a pointer makes the JIT load the fields behind Data again.
+        byte* slot = _slot;
+        byte* data = Data;
+        int lastHeader = _log.SegmentBytes - RecordLayout.HeaderLength;
+        byte* record = data + offset;
         int next = offset + RecordLayout.AlignedLength(payloadLength);
-        if (next <= _log.SegmentBytes - RecordLayout.HeaderLength)
+        *(int*)(record + RecordLayout.TypeIdOffset) = typeId;
+        if (next <= lastHeader)
         {
             // Keeps "the word after the last committed record is 0" true for Recover.
-            *(int*)(Data + next) = 0;
+            *(int*)(data + next) = 0;
         }
 
-        Index[index] = offset;
+        ((int*)(slot + SegmentLayout.IndexOffset))[index] = offset;
 
         // Release: the commit of this record (payload, type id, index entry, next zero); read by Recover.
         Atomic.WriteRelease((int*)(record + RecordLayout.LengthOffset), RecordLayout.HeaderLength + payloadLength);
 
         // Release: publishes the record to readers; pairs with the acquire in ReadCount.
-        Atomic.WriteRelease(CountAddress, index + 1);
+        Atomic.WriteRelease((int*)(slot + SegmentLayout.RecordCountOffset), index + 1);
         return next;
     }
 

@@ -48,6 +48,11 @@ internal sealed unsafe class Signal
         _region = region;
         _word = (int*)region.At(wordOffset, sizeof(int));
         _needWake = (int*)region.At(flagOffset, sizeof(int));
+
+        // Registers the process for asymmetric fences now, when it opens a file, not at its first notify: the hot paths
+        // are compiled fully optimised at their first call, and the JIT folds a static readonly field into a constant
+        // (no class-initialisation check, no load, no fence branch in Notify) only when its class is initialised by then.
+        _ = AsymmetricFence.IsEnabled;
     }
 
     internal MappedRegion Region => _region;
