@@ -52,7 +52,9 @@ internal sealed unsafe class Signal
         // Registers the process for asymmetric fences now, when it opens a file, not at its first notify: the hot paths
         // are compiled fully optimised at their first call, and the JIT folds a static readonly field into a constant
         // (no class-initialisation check, no load, no fence branch in Notify) only when its class is initialised by then.
+        // The same for the futex probe, which the waits' spin loops read.
         _ = AsymmetricFence.IsEnabled;
+        _ = Futex.IsSupported;
     }
 
     internal MappedRegion Region => _region;
