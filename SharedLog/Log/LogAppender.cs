@@ -235,7 +235,7 @@ internal sealed unsafe class LogAppender
         ThrowIfNotOpen(reservation);
         if ((uint)length > (uint)FreeInSegment)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(length), $"Cannot commit {length} bytes: only {FreeInSegment} were reserved.");
+            ThrowCommitTooLong(length);
         }
 
         _reservationOpen = false;
@@ -497,6 +497,11 @@ internal sealed unsafe class LogAppender
     private void ThrowCompleted()
         => ThrowHelper.ThrowInvalidOperation(
             $"The log '{_log.FilePath}' was completed at sequence {_nextSequence}; nothing more can be appended. Call Reopen() to continue the stream.");
+
+    /// <summary>Out of line, as every throw on the append paths: the message's formatting would otherwise put its locals into every commit.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowCommitTooLong(int length)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(length), $"Cannot commit {length} bytes: only {FreeInSegment} were reserved.");
 
     private void ThrowTooLarge(int payloadLength)
         => ThrowHelper.ThrowArgumentOutOfRange("payload",

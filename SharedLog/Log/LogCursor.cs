@@ -181,7 +181,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         ThrowIfDisposed();
         if (maxRecords < 1)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxRecords), $"A batch holds at least one record; got {maxRecords}.");
+            ThrowBatchSize(maxRecords);
         }
 
         if (_held != 0)
@@ -344,6 +344,11 @@ internal sealed unsafe class LogCursor : ISignalCondition
         NextSegment();
         return true;
     }
+
+    /// <summary>Out of line: the message's formatting would otherwise put its locals (zeroed on entry) into every batch read.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBatchSize(int maxRecords)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(maxRecords), $"A batch holds at least one record; got {maxRecords}.");
 
     private SharedLogException Lapped()
         => new($"The reader of '{_log.FilePath}' could not keep up: it was lapped 1024 times in one call. Use a larger log or a faster reader.");

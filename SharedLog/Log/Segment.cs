@@ -73,11 +73,16 @@ internal readonly unsafe struct Segment
         int count = Atomic.ReadAcquire(CountAddress);
         if ((uint)count > (uint)_log.SegmentCapacity)
         {
-            ThrowHelper.ThrowCorrupt(_log.FilePath, $"a segment claims {count} records, more than its capacity {_log.SegmentCapacity}");
+            ThrowCountTooLarge(count);
         }
 
         return count;
     }
+
+    /// <summary>Out of line: <see cref="ReadCount"/> is inlined into the readers, and the message's formatting would come with it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowCountTooLarge(int count)
+        => ThrowHelper.ThrowCorrupt(_log.FilePath, $"a segment claims {count} records, more than its capacity {_log.SegmentCapacity}");
 
     /// <summary>
     /// Reads record <paramref name="index"/> (below a count read before) after checking its offset and length against

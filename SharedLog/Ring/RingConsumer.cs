@@ -145,7 +145,8 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
     /// now (see <see cref="IsCompleted"/> for the end of the stream). Never waits.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>Not inlined into <see cref="RingReader.Read"/>, for the reason <see cref="RingProducer.Write"/> gives.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public int Read(Span<byte> destination)
     {
         ThrowIfDisposed();

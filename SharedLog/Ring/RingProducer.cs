@@ -57,6 +57,8 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     private readonly bool _block;
     private readonly int _tailChunk;
     private readonly MappedMemoryManager _memory;
+    private readonly long* _writerPosition;
+    private readonly Signal _dataSignal;
     private IdleStrategy _idle = IdleStrategy.Default;
     private AsyncWaiter? _asyncWaiter;
     private long _position;
@@ -94,6 +96,10 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         }
 
         _memory = new MappedMemoryManager(ring.Data, ring.Capacity);
+
+        // Held directly, so a write's publication is two fields away, not two calls (the write's inlining budget is small).
+        _writerPosition = ring.WriterPosition;
+        _dataSignal = ring.DataSignal;
     }
 
     /// <summary>The position the next byte is written at: the number of bytes ever written to the ring.</summary>
@@ -129,7 +135,11 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     /// oldest bytes.
     /// </summary>
     /// <exception cref="InvalidOperationException">The stream was completed.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>
+    /// Not inlined into <see cref="RingWriter.Write"/>: the JIT's inlining budget follows the size of the method it
+    /// compiles, and inside the one-line public forwarder the budget ran out before the copy and the notify were inlined.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public int Write(ReadOnlySpan<byte> data)
     {
         ThrowIfUnusable();
@@ -397,6 +407,8 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         return lag <= 0 ? _capacity : lag >= _capacity ? 0 : (int)(_capacity - lag);
     }
 
+    /// <remarks>Out of line: a scan of the reader table, on a join or when the cached pin says there is too little room.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Rescan(bool reap)
     {
         _lease.ThrowIfLost();
@@ -425,7 +437,8 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
     }
 
     /// <summary>Raises Tail Intent then Tail to <paramref name="newTail"/>; false when a reader that joined meanwhile pins below it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>Out of line (once per tail chunk), so the write's own copy and publication fit in its inlining budget.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private bool RaiseTail(long newTail)
     {
         if (_block)
@@ -478,10 +491,10 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         _position += count;
 
         // Release: publishes the bytes just written; pairs with ReadAcquire of Writer Position in RingReader.
-        Atomic.WriteRelease(_ring.WriterPosition, _position);
+        Atomic.WriteRelease(_writerPosition, _position);
 
         // A load (and a full fence where asymmetric fences are off): wakes readers only when one sleeps (see Signal.Notify).
-        _ring.DataSignal.Notify();
+        _dataSignal.Notify();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -490,9 +503,14 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         ThrowIfDisposed();
         if (_completed)
         {
-            ThrowHelper.ThrowInvalidOperation($"The stream of '{_ring.FilePath}' was completed at position {_position}; nothing more can be written.");
+            ThrowCompleted();
         }
     }
+
+    /// <summary>Out of line: the message's formatting would otherwise put its locals (zeroed on entry) into every write.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowCompleted()
+        => ThrowHelper.ThrowInvalidOperation($"The stream of '{_ring.FilePath}' was completed at position {_position}; nothing more can be written.");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
