@@ -141,6 +141,12 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         set => _idle = value ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <summary>Out of line: the message's formatting would otherwise put its locals (zeroed on entry) into every advance.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowAdvanceTooFar(int count)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
+            $"Cannot advance by {count} bytes: {_heldLength} bytes were handed out by GetReadSpans/GetReadMemory.");
+
     /// <summary>
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
     /// now (see <see cref="IsCompleted"/> for the end of the stream). Never waits.
@@ -270,8 +276,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         ThrowIfDisposed();
         if ((uint)count > (uint)_heldLength)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
-                $"Cannot advance by {count} bytes: {_heldLength} bytes were handed out by GetReadSpans/GetReadMemory.");
+            ThrowAdvanceTooFar(count);
         }
 
         if (count == 0)

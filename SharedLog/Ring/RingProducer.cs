@@ -215,8 +215,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
         ThrowIfDisposed();
         if ((uint)count > (uint)_reserved)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
-                $"Cannot advance by {count} bytes: {_reserved} bytes of free space were handed out by GetWriteSpans/GetWriteMemory.");
+            ThrowAdvanceTooFar(count);
         }
 
         _lease.ThrowIfLost();
@@ -506,6 +505,12 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
             ThrowCompleted();
         }
     }
+
+    /// <summary>Out of line, as every formatted throw on a hot path (see <see cref="ThrowCompleted"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowAdvanceTooFar(int count)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
+            $"Cannot advance by {count} bytes: {_reserved} bytes of free space were handed out by GetWriteSpans/GetWriteMemory.");
 
     /// <summary>Out of line: the message's formatting would otherwise put its locals (zeroed on entry) into every write.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
