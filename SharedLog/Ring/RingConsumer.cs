@@ -141,12 +141,6 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         set => _idle = value ?? throw new ArgumentNullException(nameof(value));
     }
 
-    /// <summary>Out of line: the message's formatting would otherwise put its locals (zeroed on entry) into every advance.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowAdvanceTooFar(int count)
-        => ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
-            $"Cannot advance by {count} bytes: {_heldLength} bytes were handed out by GetReadSpans/GetReadMemory.");
-
     /// <summary>
     /// Copies available bytes into <paramref name="destination"/> and returns how many; 0 when nothing is available
     /// now (see <see cref="IsCompleted"/> for the end of the stream). Never waits.
@@ -296,6 +290,12 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
         _heldLength -= count;
         _verdict = VerdictUnknown;
     }
+
+    /// <summary>Out of line: the message's formatting would otherwise put its locals (zeroed on entry) into every advance.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowAdvanceTooFar(int count)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(count),
+            $"Cannot advance by {count} bytes: {_heldLength} bytes were handed out by GetReadSpans/GetReadMemory.");
 
     /// <summary>
     /// Drains available bytes into a Unix file descriptor (a pipe, socket or file) with one <c>writev</c> and returns
