@@ -67,4 +67,19 @@ public sealed class SmallCopyTests
             Assert.Equal(expected, buffer);
         }
     }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(40)]
+    [InlineData(64)]
+    [InlineData(100)]
+    public void Refuses_a_destination_shorter_than_the_source_and_writes_nothing(int length)
+    {
+        var source = new byte[length];
+        Array.Fill(source, (byte)1);
+        var destination = new byte[length + 32];
+
+        Assert.Throws<ArgumentException>(() => SmallCopy.Copy(source, destination.AsSpan(0, length - 1)));
+        Assert.All(destination, b => Assert.Equal(0, b));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -18,10 +17,17 @@ namespace SharedLog.Memory;
 internal static class SmallCopy
 {
     /// <summary>Copies <paramref name="source"/> to the start of <paramref name="destination"/>, which is at least as long.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter, as <see cref="ReadOnlySpan{T}.CopyTo"/> says.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        Debug.Assert(destination.Length >= source.Length);
+        // Checked in every build, as the runtime's copy checks it: the vector stores below would otherwise write past
+        // the destination. Where the caller made both spans the same length, the JIT drops the comparison.
+        if ((uint)source.Length > (uint)destination.Length)
+        {
+            ThrowDestinationTooShort();
+        }
+
         nuint length = (nuint)source.Length;
         if (length - 16 <= 48 && (length <= 32 || Vector256.IsHardwareAccelerated))
         {
@@ -47,4 +53,8 @@ internal static class SmallCopy
 
         source.CopyTo(destination);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDestinationTooShort()
+        => throw new ArgumentException("The destination is shorter than the source.", "destination");
 }

@@ -274,7 +274,7 @@ internal sealed unsafe partial class RingProducer : ISignalCondition, IDisposabl
 
         // Release: written after the final Writer Position; pairs with ReadAcquire in RingReader.IsCompleted.
         Atomic.WriteRelease(_ring.CompletedPosition, _position);
-        _ring.DataSignal.Notify();
+        _dataSignal.Notify();
     }
 
     /// <summary>A write-only <see cref="Stream"/> that waits for space; disposing it completes the ring's stream.</summary>
