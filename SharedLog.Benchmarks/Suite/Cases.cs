@@ -122,8 +122,9 @@ internal sealed record Plan(
             yield return new Case("bulk", "uds", 64 << 10, 1, pinned, []);
             foreach (int size in new[] { 64, 64 << 10 })
             {
-                yield return new Case("bulk", "ring-paired", size, 1, pinned, ["raw-paired"]);
+                yield return new Case("bulk", "ring-paired", size, 1, pinned, ["raw-paired", "pipe-paired"]);
                 yield return new Case("bulk", "raw-paired", size, 1, pinned, []);
+                yield return new Case("bulk", "pipe-paired", size, 1, pinned, []);
             }
 
             yield return new Case("spin", "log-spin", 8, 1, pinned, ["raw-spin"]);

@@ -15,9 +15,9 @@ namespace SharedLog.Benchmarks.Suite;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <c>ring-paired</c> (bulk): the byte ring and the raw ring, bursts of 256 KiB (a quarter of either ring, so the writer
-/// never waits for space inside one), the reader copying into a 64 KiB buffer and checking every byte against the
-/// pattern. <c>log-paired</c> (messages): the log, the raw ring and an anonymous pipe written through a 64 KiB buffer
+/// <c>ring-paired</c> (bulk): the byte ring, the raw ring and an anonymous pipe written through a 64 KiB buffer
+/// (flushed at the end of each burst), bursts of 256 KiB (a quarter of either ring, so the writer never waits for
+/// space inside one), the reader copying into a 64 KiB buffer and checking every byte against the pattern. <c>log-paired</c> (messages): the log, the raw ring and an anonymous pipe written through a 64 KiB buffer
 /// (flushed at the end of each burst), bursts of 1 MiB of messages, every message checked.
 /// </para>
 /// <para>
@@ -211,7 +211,8 @@ internal static class PairedRoles
                 SlowReaderTimeout = TimeSpan.FromSeconds(30),
                 Directory = settings.Directory,
             });
-            return [new RingSender(writer, ring), new RawSender(RawRing.Create(RawPath(settings), RingCapacity, 1))];
+            pipe = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
+            return [new RingSender(writer, ring), new RawSender(RawRing.Create(RawPath(settings), RingCapacity, 1)), new StreamSender([pipe], null)];
         }
 
         var (logWriter, log) = SegmentedLog.CreateClaimed("transport", ThroughputRoles.LogOptions(settings));
@@ -233,6 +234,7 @@ internal static class PairedRoles
             [
                 new RingReceiver(ring, ring.CreateReader(ReadFrom.Oldest, IdleStrategy.BusySpin)),
                 new RawReceiver(RawRing.Open(RawPath(settings), 1), 0, 1),
+                PipeReceiver(pipeHandle, settings.Size),
             ];
         }
 
@@ -241,9 +243,12 @@ internal static class PairedRoles
         [
             new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy), batch: false),
             new RawReceiver(RawRing.Open(RawPath(settings), 1), 0, settings.Size),
-            new StreamReceiver(new AnonymousPipeClientStream(PipeDirection.In, pipeHandle ?? throw new ArgumentException("--pipe-handle is required")), settings.Size),
+            PipeReceiver(pipeHandle, settings.Size),
         ];
     }
+
+    private static StreamReceiver PipeReceiver(string? pipeHandle, int size)
+        => new(new AnonymousPipeClientStream(PipeDirection.In, pipeHandle ?? throw new ArgumentException("--pipe-handle is required")), size);
 
     /// <summary>
     /// Sends a burst through transport <paramref name="side"/> and waits until the reader has checked it; returns the
