@@ -3,14 +3,18 @@ namespace SharedLog.Benchmarks.Suite;
 /// <summary>One thing the suite measures: a transport in a group, at a size, with a number of readers, pinned or not.</summary>
 /// <param name="Group"><c>throughput</c> (messages), <c>bulk</c> (bytes), <c>spin</c> or <c>blocking</c> (round trips).</param>
 /// <param name="Baselines">Transports of the same group, size, readers and pinning this one is compared with; the first is the main one.</param>
-internal sealed record Case(string Group, string Transport, int Size, int Readers, bool Pinned, string[] Baselines)
+/// <param name="Companions">Further figures a paired run measures in the same processes, after its baselines (each a case of its own).</param>
+internal sealed record Case(string Group, string Transport, int Size, int Readers, bool Pinned, string[] Baselines, string[]? Companions = null)
 {
     public bool Bulk => Group == "bulk";
 
     public bool RoundTrip => Group is "spin" or "blocking";
 
     /// <summary>A baseline measured in the same processes as its figure (alternate bursts), not in runs of its own.</summary>
-    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired" or "pipe-paired";
+    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired" or "pipe-paired" or "ring-batch-paired";
+
+    /// <summary>What a paired run measures after the figure, in order: its baselines, then its companions.</summary>
+    public string[] Sides => [.. Baselines, .. Companions ?? []];
 
     /// <summary>A figure whose run also measures its baselines, in turns, in the same processes.</summary>
     public bool Paired => Transport is "log-spin-paired" or "ring-paired" or "log-paired";
@@ -47,6 +51,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
         "log-spin-paired" => "log, busy-spin, paired",
         "raw-spin-paired" => "raw ring, busy-spin, paired",
         "ring-paired" => "ByteRing, paired",
+        "ring-batch-paired" => "ByteRing, reads batched (16 KiB or 2 µs), paired",
         "log-paired" => "log, paired",
         "pipe-paired" => "pipe 64 KiB, paired",
         "ring-gather" => "ByteRing, pieces gathered per 64 KiB",
@@ -122,7 +127,8 @@ internal sealed record Plan(
             yield return new Case("bulk", "uds", 64 << 10, 1, pinned, []);
             foreach (int size in new[] { 64, 64 << 10 })
             {
-                yield return new Case("bulk", "ring-paired", size, 1, pinned, ["raw-paired", "pipe-paired"]);
+                yield return new Case("bulk", "ring-paired", size, 1, pinned, ["raw-paired", "pipe-paired"], ["ring-batch-paired"]);
+                yield return new Case("bulk", "ring-batch-paired", size, 1, pinned, ["raw-paired", "pipe-paired"]);
                 yield return new Case("bulk", "raw-paired", size, 1, pinned, []);
                 yield return new Case("bulk", "pipe-paired", size, 1, pinned, []);
             }

@@ -15,9 +15,11 @@ namespace SharedLog.Benchmarks.Suite;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <c>ring-paired</c> (bulk): the byte ring, the raw ring and an anonymous pipe written through a 64 KiB buffer
-/// (flushed at the end of each burst), bursts of 256 KiB (a quarter of either ring, so the writer never waits for
-/// space inside one), the reader copying into a 64 KiB buffer and checking every byte against the pattern. <c>log-paired</c> (messages): the log, the raw ring and an anonymous pipe written through a 64 KiB buffer
+/// <c>ring-paired</c> (bulk): the byte ring, the raw ring, an anonymous pipe written through a 64 KiB buffer
+/// (flushed at the end of each burst), and a second byte ring whose reader batches its reads
+/// (<see cref="RingReader.Read(Span{byte}, int, TimeSpan)"/>, <c>ring-batch-paired</c>); bursts of 256 KiB (a quarter
+/// of either ring, so the writer never waits for space inside one), the reader copying into a 64 KiB buffer and
+/// checking every byte against the pattern. <c>log-paired</c> (messages): the log, the raw ring and an anonymous pipe written through a 64 KiB buffer
 /// (flushed at the end of each burst), bursts of 1 MiB of messages, every message checked.
 /// </para>
 /// <para>
@@ -212,7 +214,18 @@ internal static class PairedRoles
                 Directory = settings.Directory,
             });
             pipe = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
-            return [new RingSender(writer, ring), new RawSender(RawRing.Create(RawPath(settings), RingCapacity, 1)), new StreamSender([pipe], null)];
+            var (batchWriter, batchRing) = ByteRing.CreateClaimed("batched", new ByteRingOptions
+            {
+                Capacity = RingCapacity,
+                SlowReaderPolicy = SlowReaderPolicy.Block,
+                SlowReaderTimeout = TimeSpan.FromSeconds(30),
+                Directory = settings.Directory,
+            });
+            return
+            [
+                new RingSender(writer, ring), new RawSender(RawRing.Create(RawPath(settings), RingCapacity, 1)), new StreamSender([pipe], null),
+                new RingSender(batchWriter, batchRing),
+            ];
         }
 
         var (logWriter, log) = SegmentedLog.CreateClaimed("transport", ThroughputRoles.LogOptions(settings));
@@ -235,6 +248,7 @@ internal static class PairedRoles
                 new RingReceiver(ring, ring.CreateReader(ReadFrom.Oldest, IdleStrategy.BusySpin)),
                 new RawReceiver(RawRing.Open(RawPath(settings), 1), 0, 1),
                 PipeReceiver(pipeHandle, settings.Size),
+                RingReceiver.Batched(ByteRing.Open("batched", settings.Directory)),
             ];
         }
 

@@ -141,9 +141,9 @@ public static class Suite
                     var measured = MeasureOnce(c, run, plan, cpus, directory);
                     for (int i = 0; i < measured.Length; i++)
                     {
-                        // A paired run's later results are its baselines, in order, measured in the same processes;
-                        // one that --transports left out is not reported.
-                        var of = i == 0 ? c : cases.SingleOrDefault(x => x.Id == c.SiblingId(c.Baselines[i - 1]));
+                        // A paired run's later results are its baselines and companions, in order, measured in the same
+                        // processes; one that --transports left out is not reported.
+                        var of = i == 0 ? c : cases.SingleOrDefault(x => x.Id == c.SiblingId(c.Sides[i - 1]));
                         if (of is null)
                         {
                             continue;
@@ -200,7 +200,7 @@ public static class Suite
         double after = CoreProbe.RoundTripNanoseconds(cpus[0], cpus[1]);
         if (c.Paired && !c.RoundTrip)
         {
-            return [.. Enumerable.Range(0, 1 + c.Baselines.Length).Select(side => RunResult.FromPaired(run, lines, before, after, side))];
+            return [.. Enumerable.Range(0, 1 + c.Sides.Length).Select(side => RunResult.FromPaired(run, lines, before, after, side))];
         }
 
         if (!c.RoundTrip)

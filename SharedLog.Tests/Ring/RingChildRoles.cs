@@ -8,7 +8,7 @@ namespace SharedLog.Tests.Ring;
 public static class RingChildRoles
 {
     /// <summary>
-    /// Reads a ring to its end with a mix of Read, ReadAsync and GetReadSpans and prints the SHA-256 of what it got.
+    /// Reads a ring to its end with a mix of Read, batched Read, ReadAsync and GetReadSpans and prints the SHA-256 of what it got.
     /// Args: directory name seed [pauseMs everyBytes]. Prints "ready", then "sha HEX count lost".
     /// </summary>
     [ChildRole("ring-read-sha")]
@@ -27,7 +27,7 @@ public static class RingChildRoles
         long nextPause = every;
         while (true)
         {
-            int mode = random.Next(3);
+            int mode = random.Next(4);
             int size = random.Next(4) switch
             {
                 0 => random.Next(1, 16),
@@ -36,9 +36,12 @@ public static class RingChildRoles
                 _ => buffer.Length,
             };
             int read;
-            if (mode == 0)
+            if (mode is 0 or 3)
             {
-                read = reader.Read(buffer.AsSpan(0, size));
+                // Mode 3 batches: it lingers up to 50 µs for up to the whole read.
+                read = mode == 0
+                    ? reader.Read(buffer.AsSpan(0, size))
+                    : reader.Read(buffer.AsSpan(0, size), random.Next(size + 1), TimeSpan.FromMicroseconds(random.Next(50)));
                 if (read == 0 && !reader.IsCompleted)
                 {
                     reader.Wait(Timeout.InfiniteTimeSpan);

@@ -61,6 +61,26 @@ public sealed class RingReader : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Read(Span<byte> destination) => _core.Read(destination);
 
+    /// <summary>The longest <see cref="Read(Span{byte}, int, TimeSpan)"/> lingers: 1 ms.</summary>
+    public static TimeSpan MaxReadDelay { get; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Like <see cref="Read(Span{byte})"/>, but while some bytes and fewer than <paramref name="minimumLength"/> are
+    /// available it first lingers, up to <paramref name="maxDelay"/>, for the writer to add more. For a consumer of a
+    /// stream of small writes that wants throughput: it reads fewer, larger pieces, and a reader that does not chase
+    /// every write leaves the writer's cache lines alone while it writes them (in this repository's benchmarks a
+    /// stream of 64-byte writes moved several times as fast). Each byte may reach the reader up to
+    /// <paramref name="maxDelay"/> later. Returns 0 at once when nothing is available (then <see cref="Wait(TimeSpan)"/>
+    /// as usual), and stops lingering when the stream is completed.
+    /// </summary>
+    /// <param name="destination">Where the bytes go.</param>
+    /// <param name="minimumLength">How many bytes make a read worth taking at once: 0 to the destination's length.</param>
+    /// <param name="maxDelay">The longest the read lingers: 0 to <see cref="MaxReadDelay"/>. The linger spins on this
+    /// thread; a few microseconds suit a flowing stream.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimumLength"/> or <paramref name="maxDelay"/> is out of range.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int Read(Span<byte> destination, int minimumLength, TimeSpan maxDelay) => _core.Read(destination, minimumLength, maxDelay);
+
     /// <summary>Reads at least one byte, waiting for the writer if needed; returns 0 only at the end of the stream.</summary>
     /// <exception cref="SharedLogException">The writer process died without completing the stream while this reader waited.</exception>
     /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>

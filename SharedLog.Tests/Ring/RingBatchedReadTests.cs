@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using SharedLog.Tests.Infrastructure;
+
+namespace SharedLog.Tests.Ring;
+
+/// <summary>
+/// <see cref="RingReader.Read(Span{byte}, int, TimeSpan)"/>: a read that lingers for a minimum while a stream flows.
+/// Across processes the same reads run in the ring-read-sha child role (its batched mode).
+/// </summary>
+public sealed class RingBatchedReadTests : IDisposable
+{
+    private static readonly TimeSpan Linger = RingReader.MaxReadDelay;
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private (RingWriter Writer, ByteRing Ring) Create(string name)
+        => ByteRing.CreateClaimed(name, new ByteRingOptions
+        {
+            Capacity = 4096,
+            SlowReaderPolicy = SlowReaderPolicy.Block,
+            SlowReaderTimeout = TimeSpan.FromSeconds(60),
+            Directory = _dir.Path,
+        });
+
+    private static byte[] Bytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public void It_takes_everything_there_at_once_when_the_minimum_is_there()
+    {
+        var (writer, ring) = Create("enough");
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            byte[] written = Bytes(300, 1);
+            Assert.Equal(300, writer.Write(written));
+            var buffer = new byte[1024];
+            Assert.Equal(300, reader.Read(buffer, 200, Linger));
+            Assert.Equal(written, buffer[..300]);
+            Assert.Equal(300, reader.Position);
+
+            // A minimum of 0 or 1 is a plain read.
+            Assert.Equal(10, writer.Write(written.AsSpan(0, 10)));
+            Assert.Equal(10, reader.Read(buffer, 0, Linger));
+            Assert.Equal(0, reader.Read(buffer, 1, Linger));
+        }
+    }
+
+    [Fact]
+    public void It_returns_nothing_when_nothing_is_there()
+    {
+        var (writer, ring) = Create("nothing");
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            Assert.Equal(0, reader.Read(new byte[64], 64, Linger));
+            Assert.Equal(0, reader.Position);
+        }
+    }
+
+    [Fact]
+    public void It_lingers_the_whole_delay_for_a_minimum_that_does_not_come_then_takes_what_is_there()
+    {
+        var (writer, ring) = Create("short");
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            byte[] written = Bytes(100, 2);
+            writer.Write(written);
+            var buffer = new byte[1024];
+            long start = Stopwatch.GetTimestamp();
+            Assert.Equal(100, reader.Read(buffer, 200, Linger));
+            var waited = Stopwatch.GetElapsedTime(start);
+            Assert.True(waited >= Linger, $"the read lingered {waited.TotalMicroseconds:0} µs of {Linger.TotalMicroseconds:0}");
+            Assert.Equal(written, buffer[..100]);
+
+            // The minimum is capped by the destination: a read into 100 bytes wants at most 100.
+            writer.Write(written);
+            Assert.Throws<ArgumentOutOfRangeException>("minimumLength", () => reader.Read(buffer.AsSpan(0, 100), 101, Linger));
+            Assert.Equal(100, reader.Read(buffer.AsSpan(0, 100), 100, Linger));
+        }
+    }
+
+    [Fact]
+    public void Bytes_written_while_it_lingers_are_in_the_same_read()
+    {
+        var (writer, ring) = Create("arrive");
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            byte[] first = Bytes(100, 3);
+            byte[] second = Bytes(150, 4);
+            var buffer = new byte[1024];
+            int inTime = 0;
+            for (int attempt = 0; attempt < 5 && inTime < 2; attempt++)
+            {
+                writer.Write(first);
+                using var lingering = new ManualResetEventSlim();
+                long readStart = 0;
+                int read = 0;
+                var thread = BackgroundThread.Start(() =>
+                {
+                    readStart = Stopwatch.GetTimestamp();
+                    lingering.Set();
+                    read = reader.Read(buffer, 200, Linger);
+                });
+                lingering.Wait();
+                writer.Write(second);
+                long written = Stopwatch.GetTimestamp();
+                thread.Join(TimeSpan.FromSeconds(30));
+
+                // The linger's deadline is at least readStart + Linger, and the read takes what is there after it: a
+                // write that finished well before that is in it. A write later than that (this thread descheduled) is
+                // read by the next call.
+                if (Stopwatch.GetElapsedTime(readStart, written) < Linger / 2)
+                {
+                    inTime++;
+                    Assert.Equal(250, read);
+                    Assert.Equal(first, buffer[..100]);
+                    Assert.Equal(second, buffer[100..250]);
+                }
+                else
+                {
+                    Assert.True(read is 100 or 250, $"read {read} bytes");
+                    reader.Read(buffer.AsSpan(read), 0, TimeSpan.Zero);
+                }
+            }
+
+            Assert.True(inTime > 0, "no write landed within the linger in five attempts");
+        }
+    }
+
+    [Fact]
+    public void A_completed_stream_is_read_to_its_end()
+    {
+        var (writer, ring) = Create("completed");
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            byte[] written = Bytes(100, 5);
+            using (writer)
+            {
+                writer.Write(written);
+                writer.Complete();
+            }
+
+            var buffer = new byte[1024];
+            Assert.Equal(100, reader.Read(buffer, 200, Linger));
+            Assert.Equal(written, buffer[..100]);
+            Assert.Equal(0, reader.Read(buffer, 200, Linger));
+            Assert.True(reader.IsCompleted);
+        }
+    }
+
+    [Fact]
+    public void Arguments_out_of_range_are_refused_before_anything_is_read()
+    {
+        var (writer, ring) = Create("arguments");
+        using (writer)
+        using (ring)
+        using (var reader = ring.CreateReader())
+        {
+            writer.Write(new byte[10]);
+            var buffer = new byte[64];
+            Assert.Throws<ArgumentOutOfRangeException>("minimumLength", () => reader.Read(buffer, -1, Linger));
+            Assert.Throws<ArgumentOutOfRangeException>("minimumLength", () => reader.Read(buffer, 65, Linger));
+            Assert.Throws<ArgumentOutOfRangeException>("maxDelay", () => reader.Read(buffer, 1, TimeSpan.FromTicks(-1)));
+            var tooLong = Assert.Throws<ArgumentOutOfRangeException>("maxDelay", () => reader.Read(buffer, 1, Linger + TimeSpan.FromTicks(1)));
+            Assert.Contains("Wait", tooLong.Message);
+            Assert.Equal(0, reader.Position);
+
+            reader.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => reader.Read(buffer, 1, Linger));
+        }
+    }
+}
