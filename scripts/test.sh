@@ -35,13 +35,22 @@ for project in SharedLog.Tests/SharedLog.Tests.csproj SharedLog.Tool.Tests/Share
   fi
 done
 
-# One plain closing line summing every run: "tests: N passed, N failed, N skipped".
+# One plain closing line summing every run: "tests: N passed, N failed, N skipped" (and any aborted run).
 passed=0 failed=0 skipped=0
 while read -r f p s; do
   failed=$((failed + f)) passed=$((passed + p)) skipped=$((skipped + s))
 done < <(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" \
   | sed -E 's/Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+)/\1 \2 \3/')
-echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+summary="tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+# A crashed test host aborts its run: the counts above then miss every test it had not reported, so say so.
+aborted=$(grep -c 'Test Run Aborted' "$log" || true)
+if [[ "$aborted" -gt 0 ]]; then
+  summary+="; ${aborted} run(s) aborted by a crashed test host (see above), so those counts are incomplete"
+  if [[ $status -eq 0 ]]; then
+    status=1
+  fi
+fi
+echo "$summary"
 if [[ "$passed" -eq 0 ]]; then
   echo "no test ran" >&2
   exit 1

@@ -41,6 +41,28 @@ public sealed class WaitDisposalRaceTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_log_reader_disposed_while_it_starts_or_awaits_an_async_wait_ends_it_and_unmaps_after_it()
+    {
+        for (int i = 0; i < Stress.Pick(200, 5_000); i++)
+        {
+            var log = SegmentedLog.Create($"async-log-{i}", new SegmentedLogOptions { Directory = _dir.Path, SegmentCapacity = 16, RetainedCapacity = 64 });
+            var reader = log.CreateReader(ReadFrom.Latest);
+            RaceDisposal(i, () => reader.WaitAsync().AsTask().GetAwaiter().GetResult(), log.Dispose, reader.Dispose);
+        }
+    }
+
+    [Fact]
+    public void A_ring_reader_disposed_while_it_starts_or_awaits_an_async_wait_ends_it_and_unmaps_after_it()
+    {
+        for (int i = 0; i < Stress.Pick(200, 5_000); i++)
+        {
+            var ring = ByteRing.Create($"async-ring-{i}", new ByteRingOptions { Directory = _dir.Path, Capacity = 4096 });
+            var reader = ring.CreateReader(ReadFrom.Latest);
+            RaceDisposal(i, () => reader.WaitAsync().AsTask().GetAwaiter().GetResult(), ring.Dispose, reader.Dispose);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Strategies))]
     public void A_ring_writer_disposed_while_it_waits_for_space_ends_the_wait_and_unmaps_after_it(string strategy)

@@ -367,17 +367,15 @@ internal sealed unsafe class LogCursor : ISignalCondition
     {
         ThrowIfDisposed();
         WaitDeadline.Validate(timeout);
-        if (HasDataCore())
-        {
-            return true;
-        }
 
         // Disposing the reader from another thread waits for this wait to leave before it lets the mapping go; a
-        // reader disposed before the gate's store is seen here (see WaitGate).
+        // reader disposed before the gate's store is seen here (see WaitGate). Nothing reads the mapping before that:
+        // the check for data already there is inside too (it was not, and a disposal between the two checks unmapped
+        // the file under it).
         _gate.Enter();
         try
         {
-            return !_disposed && _log.Shared.DataSignal.Wait(new DataCondition(this), _idle, timeout, cancellationToken);
+            return !_disposed && (HasDataCore() || _log.Shared.DataSignal.Wait(new DataCondition(this), _idle, timeout, cancellationToken));
         }
         finally
         {
@@ -395,14 +393,25 @@ internal sealed unsafe class LogCursor : ISignalCondition
         }
 
         _watch.Begin();
-        int state = ((ISignalCondition)this).Probe();
-        if (state != 0 || timeout == TimeSpan.Zero)
-        {
-            return new ValueTask<bool>(state > 0);
-        }
 
-        _asyncWaiter ??= new AsyncWaiter(this);
-        return _log.Shared.DataSignal.WaitAsync(_asyncWaiter, deadline, cancellationToken);
+        // As in Wait: a disposal from another thread waits for the probe and the registration to leave (once
+        // registered, the dispatcher holds the mapping).
+        _gate.Enter();
+        try
+        {
+            int state = _disposed ? -1 : ((ISignalCondition)this).Probe();
+            if (state != 0 || timeout == TimeSpan.Zero)
+            {
+                return new ValueTask<bool>(state > 0);
+            }
+
+            _asyncWaiter ??= new AsyncWaiter(this);
+            return _log.Shared.DataSignal.WaitAsync(_asyncWaiter, deadline, cancellationToken);
+        }
+        finally
+        {
+            _gate.Leave();
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -43,14 +43,25 @@ internal sealed partial class RingConsumer
         }
 
         BeginWait(beyond);
-        int state = ((ISignalCondition)this).Probe();
-        if (state != 0)
-        {
-            return new ValueTask<bool>(state > 0);
-        }
 
-        _asyncWaiter ??= new AsyncWaiter(this);
-        return _ring.DataSignal.WaitAsync(_asyncWaiter, long.MaxValue, cancellationToken);
+        // As in WaitForData: a disposal from another thread waits for the probe and the registration to leave (once
+        // registered, the dispatcher holds the mapping).
+        _gate.Enter();
+        try
+        {
+            int state = Volatile.Read(ref _disposed) ? -1 : ((ISignalCondition)this).Probe();
+            if (state != 0)
+            {
+                return new ValueTask<bool>(state > 0);
+            }
+
+            _asyncWaiter ??= new AsyncWaiter(this);
+            return _ring.DataSignal.WaitAsync(_asyncWaiter, long.MaxValue, cancellationToken);
+        }
+        finally
+        {
+            _gate.Leave();
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

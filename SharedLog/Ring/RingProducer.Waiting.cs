@@ -28,7 +28,21 @@ internal sealed partial class RingProducer
         }
 
         BeginWait();
-        return ProbeSpace() > 0 ? ValueTask.CompletedTask : WaitForSpaceSlowAsync(cancellationToken);
+
+        // As in the blocking wait: a disposal from another thread waits for this probe to leave before it unmaps. The
+        // waits after it register first, and the dispatcher holds the mapping (or refuses a disposed one).
+        int state;
+        _gate.Enter();
+        try
+        {
+            state = ProbeSpace();
+        }
+        finally
+        {
+            _gate.Leave();
+        }
+
+        return state > 0 ? ValueTask.CompletedTask : WaitForSpaceSlowAsync(cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
