@@ -11,7 +11,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
     public bool RoundTrip => Group is "spin" or "blocking";
 
     /// <summary>A baseline measured in the same processes as its figure (alternate bursts), not in runs of its own.</summary>
-    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired" or "pipe-paired" or "ring-batch-paired";
+    public bool MeasuredWithItsFigure => Transport is "raw-spin-paired" or "raw-paired" or "pipe-paired" or "ring-batch-paired" or "log-linger-paired";
 
     /// <summary>What a paired run measures after the figure, in order: its baselines, then its companions.</summary>
     public string[] Sides => [.. Baselines, .. Companions ?? []];
@@ -53,6 +53,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
         "ring-paired" => "ByteRing, paired",
         "ring-batch-paired" => "ByteRing, reads batched (16 KiB or 2 µs), paired",
         "log-paired" => "log, paired",
+        "log-linger-paired" => "log, batches of 256 or 2 µs, paired",
         "pipe-paired" => "pipe 64 KiB, paired",
         "ring-gather" => "ByteRing, pieces gathered per 64 KiB",
         "raw-paired" => "raw ring, paired",
@@ -110,7 +111,8 @@ internal sealed record Plan(
 
                 if (readers == 1)
                 {
-                    yield return new Case("throughput", "log-paired", 64, 1, pinned, ["raw-paired", "pipe-paired"]);
+                    yield return new Case("throughput", "log-paired", 64, 1, pinned, ["raw-paired", "pipe-paired"], ["log-linger-paired"]);
+                    yield return new Case("throughput", "log-linger-paired", 64, 1, pinned, ["raw-paired", "pipe-paired"]);
                     yield return new Case("throughput", "raw-paired", 64, 1, pinned, []);
                     yield return new Case("throughput", "pipe-paired", 64, 1, pinned, []);
                 }

@@ -19,8 +19,10 @@ namespace SharedLog.Benchmarks.Suite;
 /// (flushed at the end of each burst), and a second byte ring whose reader batches its reads
 /// (<see cref="RingReader.Read(Span{byte}, int, TimeSpan)"/>, <c>ring-batch-paired</c>); bursts of 256 KiB (a quarter
 /// of either ring, so the writer never waits for space inside one), the reader copying into a 64 KiB buffer and
-/// checking every byte against the pattern. <c>log-paired</c> (messages): the log, the raw ring and an anonymous pipe written through a 64 KiB buffer
-/// (flushed at the end of each burst), bursts of 1 MiB of messages, every message checked.
+/// checking every byte against the pattern. <c>log-paired</c> (messages): the log, the raw ring, an anonymous pipe
+/// written through a 64 KiB buffer (flushed at the end of each burst), and a second log whose reader takes lingering
+/// batches (<see cref="LogReader.TryReadBatch(int, int, TimeSpan, out LogBatch)"/>, <c>log-linger-paired</c>); bursts
+/// of 1 MiB of messages, every message checked.
 /// </para>
 /// <para>
 /// The transports take turns every few hundred microseconds, so all see the same placement of the two CPUs and the
@@ -230,11 +232,13 @@ internal static class PairedRoles
 
         var (logWriter, log) = SegmentedLog.CreateClaimed("transport", ThroughputRoles.LogOptions(settings));
         pipe = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
+        var (batchLogWriter, batchLog) = SegmentedLog.CreateClaimed("batched", ThroughputRoles.LogOptions(settings));
         return
         [
             new LogSender(logWriter, log),
             new RawSender(RawRing.Create(RawPath(settings), RawMessageCapacity, 1)),
             new StreamSender([pipe], null),
+            new LogSender(batchLogWriter, batchLog),
         ];
     }
 
@@ -258,8 +262,13 @@ internal static class PairedRoles
             new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy), batch: false),
             new RawReceiver(RawRing.Open(RawPath(settings), 1), 0, settings.Size),
             PipeReceiver(pipeHandle, settings.Size),
+            LingeringLogReceiver(SegmentedLog.Open("batched", settings.Directory), settings),
         ];
     }
+
+    /// <summary>A reader of <paramref name="log"/> idling as <paramref name="settings"/> say, taking batches of 256 records or what came within 2 µs.</summary>
+    private static LogReceiver LingeringLogReceiver(SegmentedLog log, RoleSettings settings)
+        => new(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy), batch: true, LogReceiver.LingerMinimum, LogReceiver.LingerDelay);
 
     private static StreamReceiver PipeReceiver(string? pipeHandle, int size)
         => new(new AnonymousPipeClientStream(PipeDirection.In, pipeHandle ?? throw new ArgumentException("--pipe-handle is required")), size);

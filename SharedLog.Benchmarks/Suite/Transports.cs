@@ -155,11 +155,18 @@ internal sealed class LogSender(LogWriter writer, SegmentedLog log) : ISender
 
 /// <summary>
 /// A tailing <see cref="LogReader"/> that reads record by record with <see cref="LogReader.TryRead"/>, or (with
-/// <paramref name="batch"/>) drains with <see cref="LogReader.TryReadBatch"/>: one validation per batch, <c>foreach</c>
-/// over its records. Under <see cref="SlowReaderPolicy.Block"/> nothing it reads is overwritten, so it does not validate.
+/// <paramref name="batch"/>) drains with <see cref="LogReader.TryReadBatch(int, out LogBatch)"/>: one validation per
+/// batch, <c>foreach</c> over its records; with a <paramref name="minRecords"/>, each batch lingers up to
+/// <paramref name="maxDelay"/> for that many. Under <see cref="SlowReaderPolicy.Block"/> nothing it reads is
+/// overwritten, so it does not validate.
 /// </summary>
-internal sealed class LogReceiver(SegmentedLog log, LogReader reader, bool batch) : IReceiver
+internal sealed class LogReceiver(SegmentedLog log, LogReader reader, bool batch, int minRecords = 0, TimeSpan maxDelay = default) : IReceiver
 {
+    /// <summary>What a lingering batch reader asks for: 256 records (16 KiB of 64-byte records), or what came within 2 µs.</summary>
+    public const int LingerMinimum = 256;
+
+    public static readonly TimeSpan LingerDelay = TimeSpan.FromMicroseconds(2);
+
     private const int Burst = 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -201,7 +208,7 @@ internal sealed class LogReceiver(SegmentedLog log, LogReader reader, bool batch
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ReceiveBatch(ref Tally tally)
     {
-        if (!reader.TryReadBatch(Burst, out var records))
+        if (!(minRecords == 0 ? reader.TryReadBatch(Burst, out var records) : reader.TryReadBatch(Burst, minRecords, maxDelay, out records)))
         {
             reader.Wait(TimeSpan.FromMilliseconds(100));
             return 0;

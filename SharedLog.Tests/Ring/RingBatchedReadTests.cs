@@ -90,52 +90,76 @@ public sealed class RingBatchedReadTests : IDisposable
     }
 
     [Fact]
-    public void Bytes_written_while_it_lingers_are_in_the_same_read()
+    public void Under_a_flowing_writer_a_read_below_the_minimum_has_lingered_the_whole_delay()
     {
-        var (writer, ring) = Create("arrive");
-        using (writer)
+        const int Minimum = 512;
+        var delay = TimeSpan.FromMicroseconds(200);
+        var (writer, ring) = Create("flowing");
         using (ring)
         using (var reader = ring.CreateReader())
         {
-            byte[] first = Bytes(100, 3);
-            byte[] second = Bytes(150, 4);
-            var buffer = new byte[1024];
-            int inTime = 0;
-            for (int attempt = 0; attempt < 5 && inTime < 2; attempt++)
+            // Another thread writes 64-byte pieces of a counting pattern, pausing between them, so reads keep finding a few.
+            using var stop = new CancellationTokenSource();
+            var producer = BackgroundThread.Start(() =>
             {
-                writer.Write(first);
-                using var lingering = new ManualResetEventSlim();
-                long readStart = 0;
-                int read = 0;
-                var thread = BackgroundThread.Start(() =>
+                using (writer)
                 {
-                    readStart = Stopwatch.GetTimestamp();
-                    lingering.Set();
-                    read = reader.Read(buffer, 200, Linger);
-                });
-                lingering.Wait();
-                writer.Write(second);
-                long written = Stopwatch.GetTimestamp();
-                thread.Join(TimeSpan.FromSeconds(30));
+                    var piece = new byte[64];
+                    while (!stop.IsCancellationRequested)
+                    {
+                        for (int i = 0; i < piece.Length; i++)
+                        {
+                            piece[i] = (byte)(writer.Position + i);
+                        }
 
-                // The linger's deadline is at least readStart + Linger, and the read takes what is there after it: a
-                // write that finished well before that is in it. A write later than that (this thread descheduled) is
-                // read by the next call.
-                if (Stopwatch.GetElapsedTime(readStart, written) < Linger / 2)
-                {
-                    inTime++;
-                    Assert.Equal(250, read);
-                    Assert.Equal(first, buffer[..100]);
-                    Assert.Equal(second, buffer[100..250]);
+                        if (writer.Write(piece) == 0)
+                        {
+                            writer.WaitForSpace(TimeSpan.FromMilliseconds(10));
+                            continue;
+                        }
+
+                        Thread.SpinWait(200);
+                    }
                 }
-                else
+            });
+
+            var buffer = new byte[4096];
+            int reads = 0;
+            try
+            {
+                while (reads < 300)
                 {
-                    Assert.True(read is 100 or 250, $"read {read} bytes");
-                    reader.Read(buffer.AsSpan(read), 0, TimeSpan.Zero);
+                    long position = reader.Position;
+                    long start = Stopwatch.GetTimestamp();
+                    int read = reader.Read(buffer, Minimum, delay);
+                    var elapsed = Stopwatch.GetElapsedTime(start);
+                    if (read == 0)
+                    {
+                        reader.Wait(TimeSpan.FromSeconds(10));
+                        continue;
+                    }
+
+                    reads++;
+                    for (int i = 0; i < read; i++)
+                    {
+                        Assert.Equal((byte)(position + i), buffer[i]);
+                    }
+
+                    // The contract: fewer than the minimum only after the whole delay. (A piece is written whole, so a
+                    // read never finds part of one; the writer's pauses make reads below the minimum common.)
+                    if (read < Minimum)
+                    {
+                        Assert.True(elapsed >= delay, $"a read of {read} bytes returned after {elapsed.TotalMicroseconds:0} µs");
+                    }
                 }
             }
+            finally
+            {
+                stop.Cancel();
+                producer.Join(TimeSpan.FromSeconds(30));
+            }
 
-            Assert.True(inTime > 0, "no write landed within the linger in five attempts");
+            Assert.Equal(0, reader.LostBytes);
         }
     }
 

@@ -5,7 +5,7 @@ using SharedLog.Log;
 namespace SharedLog;
 
 /// <summary>
-/// Records read at once by <see cref="LogReader.TryReadBatch"/>, in place: <c>foreach (LogRecord record in batch)</c>.
+/// Records read at once by <see cref="LogReader.TryReadBatch(int, out LogBatch)"/> (or its lingering overload), in place: <c>foreach (LogRecord record in batch)</c>.
 /// Valid until the next call on the reader; call <see cref="LogReader.Validate"/> after processing to learn whether the
 /// batch was intact while it was held (if not, all its records count in <see cref="LogReader.LostCount"/>).
 /// </summary>

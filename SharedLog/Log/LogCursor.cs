@@ -240,6 +240,105 @@ internal sealed unsafe class LogCursor : ISignalCondition
         throw Lapped();
     }
 
+    /// <summary>
+    /// <see cref="TryReadBatch(int, out LogBatch)"/>, first lingering up to <paramref name="maxDelay"/> while some records
+    /// but fewer than <paramref name="minRecords"/> are committed past the cursor in its segment.
+    /// </summary>
+    /// <remarks>
+    /// Design: see <see cref="ReadDelay"/>. The linger polls the segment's record count: the one place that says how
+    /// many records are committed without touching the lines the writer is filling. A newer head (this segment is
+    /// sealed) or a completed log ends it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryReadBatch(int maxRecords, int minRecords, TimeSpan maxDelay, out LogBatch batch)
+    {
+        ThrowIfDisposed();
+        if (maxRecords < 1)
+        {
+            ThrowBatchSize(maxRecords);
+        }
+
+        if ((uint)minRecords > (uint)maxRecords)
+        {
+            ThrowMinRecords(minRecords, maxRecords);
+        }
+
+        ReadDelay.Validate(maxDelay);
+
+        // What the last call handed out is judged first, in its own segment: the linger may move the cursor on.
+        if (_held != 0)
+        {
+            _ = SettleHeld();
+        }
+
+        if (minRecords > 1 && maxDelay > TimeSpan.Zero && !Linger(Math.Min(minRecords, _log.SegmentCapacity), maxDelay))
+        {
+            // Nothing was there when the call began: false at once, even if a record arrived since.
+            batch = default;
+            return false;
+        }
+
+        return TryReadBatch(maxRecords, out batch);
+    }
+
+    /// <summary>
+    /// Spins while some but fewer than <paramref name="minimum"/> records are committed past the cursor, up to
+    /// <paramref name="maxDelay"/>; false when none is. A cursor at the end of a sealed segment moves on first, so a
+    /// batch that starts a segment lingers as any other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private bool Linger(int minimum, TimeSpan maxDelay)
+    {
+        var delay = new ReadDelay(maxDelay);
+        bool present = false;
+        for (int moves = 0; moves < 1024;)
+        {
+            // Acquire: pairs with the release of HeadGeneration in LogAppender.Roll: a newer head means this segment is
+            // sealed and its count final. What is left in it is all there: take it now. Nothing left: move on.
+            if (Atomic.ReadAcquire(_log.HeadGeneration) > _generation)
+            {
+                if (_segment.ReadCount() != _index)
+                {
+                    return true;
+                }
+
+                if (!PassEndOfRecords())
+                {
+                    return false;
+                }
+
+                present = false;
+                moves++;
+                continue;
+            }
+
+            // "Some" is the cursor's own length word (the commit); nothing there, and the caller waits instead.
+            if (!present)
+            {
+                if (CommittedLengthAtOffset() == 0)
+                {
+                    return false;
+                }
+
+                present = true;
+            }
+
+            // How many: the count (acquire, checked against the capacity), released just after each length word, so it
+            // may lag by a record; a lapped slot's count is some other segment's, and the read that follows finds out.
+            int available = _segment.ReadCount() - _index;
+            if (available >= minimum || _log.CompletedAt >= 0 || !delay.TryPause())
+            {
+                return true;
+            }
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowMinRecords(int minRecords, int maxRecords)
+        => ThrowHelper.ThrowArgumentOutOfRange(nameof(minRecords), $"minRecords must be 0 to maxRecords ({maxRecords}); got {minRecords}.");
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Validate()
     {

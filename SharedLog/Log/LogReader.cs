@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using SharedLog.Log;
+using SharedLog.Waiting;
 
 namespace SharedLog;
 
@@ -65,9 +66,30 @@ public sealed class LogReader : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadBatch(int maxRecords, out LogBatch batch) => _core.TryReadBatch(maxRecords, out batch);
 
+    /// <summary>The longest <see cref="TryReadBatch(int, int, TimeSpan, out LogBatch)"/> lingers: 1 ms.</summary>
+    public static TimeSpan MaxReadDelay => ReadDelay.Max;
+
+    /// <summary>
+    /// Like <see cref="TryReadBatch(int, out LogBatch)"/>, but while some records and fewer than
+    /// <paramref name="minRecords"/> are there it first lingers, up to <paramref name="maxDelay"/>, for the writer to
+    /// append more. For a consumer of a stream of small records that wants throughput: it takes fewer, larger batches,
+    /// and a reader that does not chase every record leaves the writer's cache lines alone while it fills them. Each
+    /// record may reach the reader up to <paramref name="maxDelay"/> later. False at once when nothing is there (then
+    /// <see cref="Wait(TimeSpan)"/> as usual); the linger also ends at the end of a segment and when the log is completed.
+    /// </summary>
+    /// <param name="maxRecords">The most records in the batch: at least 1.</param>
+    /// <param name="minRecords">How many records make a batch worth taking at once: 0 to <paramref name="maxRecords"/>.</param>
+    /// <param name="maxDelay">The longest the read lingers: 0 to <see cref="MaxReadDelay"/>. The linger spins on this
+    /// thread; a few microseconds suit a flowing stream.</param>
+    /// <param name="batch">The records, in place, until the next call on this reader.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryReadBatch(int maxRecords, int minRecords, TimeSpan maxDelay, out LogBatch batch)
+        => _core.TryReadBatch(maxRecords, minRecords, maxDelay, out batch);
+
     /// <summary>
     /// True when the record last returned by <see cref="TryRead"/> (or every record of the batch last returned by
-    /// <see cref="TryReadBatch"/>) was not overwritten while it was held. When false, those records count in
+    /// <see cref="TryReadBatch(int, out LogBatch)"/>) was not overwritten while it was held. When false, those records count in
     /// <see cref="LostCount"/> and the reader resumes at the oldest retained record.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -192,16 +191,9 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
 
     /// <summary>
     /// <see cref="Read(Span{byte})"/>, first lingering up to <paramref name="maxDelay"/> while some bytes but fewer than
-    /// <paramref name="minimumLength"/> are available. Returns 0 at once when nothing is available.
+    /// <paramref name="minimumLength"/> are available (see <see cref="ReadDelay"/>). Returns 0 at once when nothing is
+    /// available. The linger polls Writer Position and ends early at the stream's end.
     /// </summary>
-    /// <remarks>
-    /// Design: a reader that keeps up with a writer of small pieces reads each piece alone, and each read pulls the
-    /// Writer Position line and the piece's data line across cores while the writer is still writing next to them: two
-    /// transfers and a stalled writer per piece. Lingering lets the writer fill lines undisturbed; the read that follows
-    /// takes them as one sequential copy. The linger spins and polls Writer Position every <see cref="LingerPollSpins"/>
-    /// spin steps (a few hundred nanoseconds), never the data; it ends early at the stream's end. It never sleeps: a
-    /// sleeping reader would make the writer pay a wake-up per write.
-    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Read(Span<byte> destination, int minimumLength, TimeSpan maxDelay)
     {
@@ -211,48 +203,39 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
             ThrowMinimumLength(minimumLength, destination.Length);
         }
 
-        if (maxDelay < TimeSpan.Zero || maxDelay > RingReader.MaxReadDelay)
+        ReadDelay.Validate(maxDelay);
+        if (minimumLength > 1 && maxDelay > TimeSpan.Zero && !Linger(Math.Min(minimumLength, _capacity), maxDelay))
         {
-            ThrowMaxDelay(maxDelay);
-        }
-
-        if (minimumLength > 1 && maxDelay > TimeSpan.Zero)
-        {
-            Linger(Math.Min(minimumLength, _capacity), maxDelay);
+            // Nothing was there when the call began: 0 at once, even if bytes arrived since.
+            _heldLength = 0;
+            return 0;
         }
 
         return Read(destination);
     }
 
-    /// <summary>Spin steps between two polls of Writer Position while a read lingers (each step is about 30 ns).</summary>
-    internal const int LingerPollSpins = 8;
-
-    /// <summary>Spins while some but fewer than <paramref name="minimum"/> bytes are available, up to <paramref name="maxDelay"/>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Linger(int minimum, TimeSpan maxDelay)
+    /// <summary>
+    /// Spins while some but fewer than <paramref name="minimum"/> bytes are available, up to <paramref name="maxDelay"/>;
+    /// false when none is.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private bool Linger(int minimum, TimeSpan maxDelay)
     {
-        long deadline = 0;
-        while (true)
+        var delay = new ReadDelay(maxDelay);
+        for (bool first = true; ; first = false)
         {
             // Acquire: pairs with the release of Writer Position in RingProducer.Publish. Behind the tail (lapped), the
             // difference is large and the read that follows resynchronises.
             long available = Atomic.ReadAcquire(_ring.WriterPosition) - _position;
-            if (available <= 0 || available >= minimum || Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted)
+            if (available <= 0 && first)
             {
-                return;
+                return false;
             }
 
-            long now = Stopwatch.GetTimestamp();
-            if (deadline == 0)
+            if (available >= minimum || Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted || !delay.TryPause())
             {
-                deadline = now + (long)(maxDelay.TotalSeconds * Stopwatch.Frequency);
+                return true;
             }
-            else if (now >= deadline)
-            {
-                return;
-            }
-
-            Thread.SpinWait(LingerPollSpins);
         }
     }
 
@@ -260,11 +243,6 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     private static void ThrowMinimumLength(int minimumLength, int destinationLength)
         => ThrowHelper.ThrowArgumentOutOfRange(nameof(minimumLength),
             $"minimumLength must be 0 to the destination's length ({destinationLength}); got {minimumLength}.");
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowMaxDelay(TimeSpan maxDelay)
-        => ThrowHelper.ThrowArgumentOutOfRange(nameof(maxDelay),
-            $"maxDelay must be 0 to {RingReader.MaxReadDelay.TotalMilliseconds} ms (a read lingers spinning; use Wait to wait for an idle stream); got {maxDelay}.");
 
     /// <summary>
     /// Reads at least one byte, waiting for the writer if needed; returns 0 only at the end of the stream.

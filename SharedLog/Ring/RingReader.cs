@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharedLog.Ring;
+using SharedLog.Waiting;
 
 namespace SharedLog;
 
@@ -62,7 +63,7 @@ public sealed class RingReader : IDisposable
     public int Read(Span<byte> destination) => _core.Read(destination);
 
     /// <summary>The longest <see cref="Read(Span{byte}, int, TimeSpan)"/> lingers: 1 ms.</summary>
-    public static TimeSpan MaxReadDelay { get; } = TimeSpan.FromMilliseconds(1);
+    public static TimeSpan MaxReadDelay => ReadDelay.Max;
 
     /// <summary>
     /// Like <see cref="Read(Span{byte})"/>, but while some bytes and fewer than <paramref name="minimumLength"/> are
