@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using SharedLog.Tests.Infrastructure;
 
 namespace SharedLog.Tests.Ring;
@@ -161,6 +162,89 @@ public sealed class RingBatchedReadTests : IDisposable
 
             Assert.Equal(0, reader.LostBytes);
         }
+    }
+
+    [SkippableFact]
+    public void A_yielding_reader_on_the_writers_only_cpu_lets_the_writes_it_lingers_for_arrive()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "CPU affinity of a child process is set here on Linux");
+
+        // Writer and reader threads in one child process confined to one CPU, the writer writing one piece per turn. A
+        // linger that spun would hold that CPU until the scheduler took it away, so the writer could not add the pieces
+        // it waits for: measured, a spinning reader got its minimum in 0-1 reads of 200, the yielding one in 194-199 (105
+        // with two other busy processes on the machine, which the yield also hands the CPU to).
+        using var child = Child.Start("ring-linger-one-cpu", _dir.Path, "one-cpu", "yield");
+        child.AssertSuccess(TimeSpan.FromSeconds(60));
+        string reached = child.WaitForLine("reached ", TimeSpan.FromSeconds(1));
+        Assert.True(int.Parse(reached.Split(' ')[1], CultureInfo.InvariantCulture) >= 40, $"{reached}: a linger that yields should let the writer add the minimum in many reads");
+    }
+
+    /// <summary>
+    /// Confines this process to one CPU; a thread writes a 64-byte piece per turn while this one reads 200 times with
+    /// <c>Read(buffer, 4096, 1 ms)</c> under the given idle strategy (yield or spin). Prints "reached N of 200": the
+    /// reads that got their minimum.
+    /// </summary>
+    [ChildRole("ring-linger-one-cpu")]
+    public static int LingerOnOneCpu(string[] args)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 2;
+        }
+
+        var process = Process.GetCurrentProcess();
+        nint allowed = process.ProcessorAffinity;
+        process.ProcessorAffinity = allowed & -allowed;
+        var (writer, ring) = ByteRing.CreateClaimed(args[1], new ByteRingOptions
+        {
+            Capacity = 1 << 20,
+            SlowReaderPolicy = SlowReaderPolicy.Block,
+            SlowReaderTimeout = TimeSpan.FromSeconds(60),
+            Directory = args[0],
+        });
+        using (ring)
+        using (var reader = ring.CreateReader(ReadFrom.Oldest, args[2] == "yield" ? IdleStrategy.Yielding : IdleStrategy.BusySpin))
+        {
+            using var stop = new CancellationTokenSource();
+            var producer = new Thread(() =>
+            {
+                using (writer)
+                {
+                    var piece = new byte[64];
+                    while (!stop.IsCancellationRequested)
+                    {
+                        // One piece per turn on the CPU: the reader catches up after each and lingers for the next.
+                        if (writer.Write(piece) == 0)
+                        {
+                            writer.WaitForSpace(TimeSpan.FromMilliseconds(10));
+                        }
+
+                        Thread.Yield();
+                    }
+                }
+            });
+            producer.Start();
+            var buffer = new byte[64 << 10];
+            int reached = 0;
+            for (int reads = 0; reads < 200;)
+            {
+                int read = reader.Read(buffer, 4096, RingReader.MaxReadDelay);
+                if (read == 0)
+                {
+                    reader.Wait(TimeSpan.FromSeconds(10));
+                    continue;
+                }
+
+                reads++;
+                reached += read >= 4096 ? 1 : 0;
+            }
+
+            stop.Cancel();
+            producer.Join();
+            Console.WriteLine($"reached {reached} of 200");
+        }
+
+        return 0;
     }
 
     [Fact]

@@ -289,7 +289,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private bool Linger(int minimum, TimeSpan maxDelay)
     {
-        var delay = new ReadDelay(maxDelay);
+        var delay = new ReadDelay(maxDelay, _idle);
         bool present = false;
         for (int moves = 0; moves < 1024;)
         {

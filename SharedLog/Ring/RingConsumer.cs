@@ -221,7 +221,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private bool Linger(int minimum, TimeSpan maxDelay)
     {
-        var delay = new ReadDelay(maxDelay);
+        var delay = new ReadDelay(maxDelay, _idle);
         for (bool first = true; ; first = false)
         {
             // Acquire: pairs with the release of Writer Position in RingProducer.Publish. Behind the tail (lapped), the

@@ -13,7 +13,9 @@ namespace SharedLog.Waiting;
 /// the writer is filling (and the counter it publishes) across cores while it writes next to them: transfers and a
 /// stalled writer per item. Lingering lets the writer fill lines undisturbed; the read that follows takes them in one
 /// sequential pass. A linger polls a published counter every <see cref="PollSpins"/> spin steps (a few hundred
-/// nanoseconds), never the data, and never sleeps: a sleeping reader would cost the writer a wake-up per write.
+/// nanoseconds), never the data, and never sleeps: a sleeping reader would cost the writer a wake-up per write. A reader
+/// whose idle strategy yields yields between polls instead of spinning: on a core it shares with the writer, a spinning
+/// linger would keep away the very writes it waits for.
 /// </remarks>
 internal struct ReadDelay
 {
@@ -24,11 +26,15 @@ internal struct ReadDelay
     private const int PollSpins = 8;
 
     private readonly long _ticks;
+    private readonly bool _yield;
     private long _deadline;
 
-    public ReadDelay(TimeSpan maxDelay)
+    /// <param name="maxDelay">The bound (validated by the caller).</param>
+    /// <param name="idle">The reader's idle strategy: <see cref="IdleStrategy.Yielding"/> yields between polls, others spin.</param>
+    public ReadDelay(TimeSpan maxDelay, IdleStrategy idle)
     {
         _ticks = (long)(maxDelay.TotalSeconds * Stopwatch.Frequency);
+        _yield = idle.IdleMode == IdleStrategy.Mode.Yield;
         _deadline = 0;
     }
 
@@ -46,7 +52,15 @@ internal struct ReadDelay
             return false;
         }
 
-        Thread.SpinWait(PollSpins);
+        if (_yield)
+        {
+            Thread.Yield();
+        }
+        else
+        {
+            Thread.SpinWait(PollSpins);
+        }
+
         return true;
     }
 
