@@ -42,6 +42,7 @@ internal sealed record Case(string Group, string Transport, int Size, int Reader
     {
         "log" => "SharedLog log",
         "log-batch" => "log, TryReadBatch",
+        "log-linger" => "log, batches of 256 or 2 µs",
         "raw" => "raw ring",
         "pipe" => "pipe 64 KiB",
         "uds" => "UDS 64 KiB",
@@ -104,6 +105,7 @@ internal sealed record Plan(
                 {
                     yield return new Case("throughput", "log", size, readers, pinned, ["raw", "pipe", "uds", "log-batch"]);
                     yield return new Case("throughput", "log-batch", size, readers, pinned, []);
+                    yield return new Case("throughput", "log-linger", size, readers, pinned, ["log", "raw", "pipe"]);
                     yield return new Case("throughput", "raw", size, readers, pinned, []);
                     yield return new Case("throughput", "pipe", size, readers, pinned, []);
                     yield return new Case("throughput", "uds", size, readers, pinned, []);
@@ -152,16 +154,16 @@ internal sealed record Plan(
     {
         "quick" => c.Group switch
         {
-            "throughput" => c.Readers == 1 && c.Size != 256 && c.Transport != "log-batch" && (c.Pinned || (c.Size == 64 && c.Transport is "log" or "raw")),
+            "throughput" => c.Readers == 1 && c.Size != 256 && c.Transport is not ("log-batch" or "log-linger") && (c.Pinned || (c.Size == 64 && c.Transport is "log" or "raw")),
             "bulk" => c.Pinned && c.Size == 64 << 10 && c.Transport is "ring" or "raw",
             "blocking" => c.Pinned && c.Transport != "log-default",
             _ => c.Pinned,
         },
         "default" => c.Group switch
         {
-            "throughput" => (c.Transport != "log-batch" || c.Size == 64) && (c.Pinned
+            "throughput" => (c.Transport is not ("log-batch" or "log-linger") || c.Size == 64) && (c.Pinned
                 || (c.Readers == 1 && c.Transport != "uds")
-                || (c.Size == 64 && c.Transport is "log" or "raw" or "log-batch")),
+                || (c.Size == 64 && c.Transport is "log" or "raw" or "log-batch" or "log-linger")),
             "bulk" => c.Pinned,
             _ => true,
         },

@@ -202,6 +202,7 @@ internal static class ThroughputRoles
         {
             case "log":
             case "log-batch":
+            case "log-linger":
             {
                 var (writer, log) = SegmentedLog.CreateClaimed("transport", LogOptions(settings));
                 StartReaders();
@@ -271,9 +272,13 @@ internal static class ThroughputRoles
         {
             case "log":
             case "log-batch":
+            case "log-linger":
             {
                 var log = SegmentedLog.Open("transport", settings.Directory);
-                return new LogReceiver(log, log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy), batch: settings.Transport == "log-batch");
+                var reader = log.CreateReader(ReadFrom.Oldest, settings.ReaderIdleStrategy);
+                return settings.Transport == "log-linger"
+                    ? new LogReceiver(log, reader, batch: true, LogReceiver.LingerMinimum, LogReceiver.LingerDelay)
+                    : new LogReceiver(log, reader, batch: settings.Transport == "log-batch");
             }
 
             case "ring":
