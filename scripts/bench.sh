@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (Release) and runs the cross-process suite: log throughput (64 B, 256 B, 4 KiB; one and
-# three reader processes) against a raw shared-memory ring, a pipe and a Unix socket; ByteRing bulk throughput
-# against the raw ring's bulk copy (also paired with it in the same two processes, and with 64-byte pieces gathered
+# three reader processes; read record by record, in batches and in lingering batches) against a raw shared-memory
+# ring, a pipe and a Unix socket; ByteRing bulk throughput against the raw ring's bulk copy (also paired with it and
+# the batched pipe in the same two processes, read plainly and in lingering batches, and with 64-byte pieces gathered
 # per 64 KiB against the batched pipe); spinning and blocking round trips against the raw ring and a bare futex;
 # pinned (taskset) and unpinned. Every process warms up until its JIT is quiet; a cross-core round-trip probe
 # brackets every measurement. Results: bench-results/latest.json, latest.md and throughput.png (paths printed).
