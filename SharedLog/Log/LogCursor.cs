@@ -472,9 +472,16 @@ internal sealed unsafe class LogCursor : ISignalCondition
         // the check for data already there is inside too (it was not, and a disposal between the two checks unmapped
         // the file under it).
         _gate.Enter();
+        if (!_disposed && HasDataCore())
+        {
+            // The fast path, outside the try: nothing in the check throws.
+            _gate.Leave();
+            return true;
+        }
+
         try
         {
-            return !_disposed && (HasDataCore() || _log.Shared.DataSignal.Wait(new DataCondition(this), _idle, timeout, cancellationToken));
+            return !_disposed && _log.Shared.DataSignal.Wait(new DataCondition(this), _idle, timeout, cancellationToken);
         }
         finally
         {
