@@ -208,21 +208,9 @@ internal static class PairedRoles
         pipe = null;
         if (settings.Transport == "ring-paired")
         {
-            var (writer, ring) = ByteRing.CreateClaimed("transport", new ByteRingOptions
-            {
-                Capacity = RingCapacity,
-                SlowReaderPolicy = SlowReaderPolicy.Block,
-                SlowReaderTimeout = TimeSpan.FromSeconds(30),
-                Directory = settings.Directory,
-            });
+            var (writer, ring) = ByteRing.CreateClaimed("transport", ThroughputRoles.RingOptions(settings));
             pipe = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.Inheritable);
-            var (batchWriter, batchRing) = ByteRing.CreateClaimed("batched", new ByteRingOptions
-            {
-                Capacity = RingCapacity,
-                SlowReaderPolicy = SlowReaderPolicy.Block,
-                SlowReaderTimeout = TimeSpan.FromSeconds(30),
-                Directory = settings.Directory,
-            });
+            var (batchWriter, batchRing) = ByteRing.CreateClaimed("batched", ThroughputRoles.RingOptions(settings));
             return
             [
                 new RingSender(writer, ring), new RawSender(RawRing.Create(RawPath(settings), RingCapacity, 1)), new StreamSender([pipe], null),

@@ -41,6 +41,15 @@ internal static class ThroughputRoles
         Directory = settings.Directory,
     };
 
+    /// <summary>The byte ring every bulk run measures: 1 MiB, <see cref="SlowReaderPolicy.Block"/>.</summary>
+    public static ByteRingOptions RingOptions(RoleSettings settings) => new()
+    {
+        Capacity = ByteRingCapacity,
+        SlowReaderPolicy = SlowReaderPolicy.Block,
+        SlowReaderTimeout = TimeSpan.FromSeconds(30),
+        Directory = settings.Directory,
+    };
+
     public static int Writer(RoleSettings settings)
     {
         using var control = Control.Create(settings.ControlPath);
@@ -212,13 +221,7 @@ internal static class ThroughputRoles
             case "ring":
             case "ring-gather":
             {
-                var (writer, ring) = ByteRing.CreateClaimed("transport", new ByteRingOptions
-                {
-                    Capacity = ByteRingCapacity,
-                    SlowReaderPolicy = SlowReaderPolicy.Block,
-                    SlowReaderTimeout = TimeSpan.FromSeconds(30),
-                    Directory = settings.Directory,
-                });
+                var (writer, ring) = ByteRing.CreateClaimed("transport", RingOptions(settings));
                 StartReaders();
                 return new RingSender(writer, ring, gather: settings.Transport == "ring-gather");
             }

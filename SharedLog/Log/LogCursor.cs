@@ -505,7 +505,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         _gate.Enter();
         try
         {
-            int state = _disposed ? -1 : ((ISignalCondition)this).Probe();
+            int state = ((ISignalCondition)this).Probe();
             if (state != 0 || timeout == TimeSpan.Zero)
             {
                 return new ValueTask<bool>(state > 0);

@@ -49,7 +49,7 @@ internal sealed partial class RingConsumer
         _gate.Enter();
         try
         {
-            int state = Volatile.Read(ref _disposed) ? -1 : ((ISignalCondition)this).Probe();
+            int state = ((ISignalCondition)this).Probe();
             if (state != 0)
             {
                 return new ValueTask<bool>(state > 0);

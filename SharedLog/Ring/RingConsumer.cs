@@ -221,22 +221,24 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private bool Linger(int minimum, TimeSpan maxDelay)
     {
-        var delay = new ReadDelay(maxDelay, _idle);
-        for (bool first = true; ; first = false)
+        // Acquire: pairs with the release of Writer Position in RingProducer.Publish. Behind the tail (lapped), the
+        // difference is large and the read that follows resynchronises. Writer Position only grows, so "nothing" can
+        // only be this first poll's answer.
+        long available = Atomic.ReadAcquire(_ring.WriterPosition) - _position;
+        if (available <= 0)
         {
-            // Acquire: pairs with the release of Writer Position in RingProducer.Publish. Behind the tail (lapped), the
-            // difference is large and the read that follows resynchronises.
-            long available = Atomic.ReadAcquire(_ring.WriterPosition) - _position;
-            if (available <= 0 && first)
-            {
-                return false;
-            }
-
-            if (available >= minimum || Atomic.ReadAcquire(_ring.CompletedPosition) != RingLayout.NotCompleted || !delay.TryPause())
-            {
-                return true;
-            }
+            return false;
         }
+
+        var delay = new ReadDelay(maxDelay, _idle);
+
+        // Acquire of Completed Position: pairs with the release in RingProducer.Complete (after the final Writer Position).
+        while (available < minimum && Atomic.ReadAcquire(_ring.CompletedPosition) == RingLayout.NotCompleted && delay.TryPause())
+        {
+            available = Atomic.ReadAcquire(_ring.WriterPosition) - _position;
+        }
+
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
