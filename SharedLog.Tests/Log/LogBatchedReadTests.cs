@@ -123,8 +123,15 @@ public sealed class LogBatchedReadTests : IDisposable
                     var payload = new byte[8];
                     while (!stop.IsCancellationRequested)
                     {
+                        // Never a blocking append: once the reads below are done, a writer blocked on the reader's
+                        // pin (Block, 60 s) would not see the stop in time. The ring's test writes the same way.
                         BitConverter.TryWriteBytes(payload, writer.NextSequence);
-                        writer.Append(payload);
+                        if (!writer.TryAppend(payload, out _))
+                        {
+                            Thread.Yield();
+                            continue;
+                        }
+
                         Thread.SpinWait(200);
                     }
                 }
