@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SharedLog.Layout;
 using SharedLog.Leases;
 using SharedLog.Memory;
@@ -17,6 +18,12 @@ namespace SharedLog.Files;
 /// </remarks>
 internal sealed unsafe class SharedFile
 {
+    /// <summary>How long a count of the readers (<see cref="ReadersCrowdCores"/>) stands before it is taken again.</summary>
+    private const long CrowdRecountMs = 100;
+
+    private long _crowdCountedMs = long.MinValue / 2;
+    private volatile bool _crowded;
+
     private SharedFile(MappedRegion region, in FileHeader header)
     {
         Region = region;
@@ -44,6 +51,40 @@ internal sealed unsafe class SharedFile
 
     /// <summary>The space signal when the writer waits for readers (Block), null when it never does (Evict).</summary>
     public Signal? SpaceSignalForReaders => Header.Policy == SlowReaderPolicy.Block ? SpaceSignal : null;
+
+    /// <summary>
+    /// Whether the readers of this file and its writer outnumber the machine's cores (<see cref="Crowd"/>): a reader
+    /// that spins while it waits then takes a core that the writer or another reader needs. Counted from the reader
+    /// table at most every <see cref="CrowdRecountMs"/> ms, once for every reader of this process on this file; read it
+    /// only while the mapping is held (a read or a wait inside its gate).
+    /// </summary>
+    public bool ReadersCrowdCores
+        => Environment.TickCount64 - Volatile.Read(ref _crowdCountedMs) >= CrowdRecountMs ? CountCrowd() : _crowded;
+
+    /// <summary>
+    /// Whether a reader idling by <paramref name="idle"/> should yield where it would spin: a blocking strategy (the
+    /// default) while <see cref="ReadersCrowdCores"/>. Busy-spin and yielding readers idle as their users chose.
+    /// </summary>
+    public bool YieldsForCrowd(IdleStrategy idle) => idle.IdleMode == IdleStrategy.Mode.Block && ReadersCrowdCores;
+
+    /// <summary>
+    /// The rule: <paramref name="readers"/> readers and one writer crowd <paramref name="cores"/> cores when they are
+    /// more than the cores. One reader beside its writer on two cores spins; a second one would share a core.
+    /// </summary>
+    public static bool Crowd(int readers, int cores) => readers + 1 > cores;
+
+    /// <summary>
+    /// Counts the readers now (a scan of the reader table) and keeps the answer for <see cref="CrowdRecountMs"/> ms.
+    /// Out of line: <see cref="ReadersCrowdCores"/> calls it at most that often.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public bool CountCrowd()
+    {
+        bool crowded = Crowd(Readers.CountReaders(), MachineCores.Online);
+        _crowded = crowded;
+        Volatile.Write(ref _crowdCountedMs, Environment.TickCount64);
+        return crowded;
+    }
 
     /// <summary>Creates a new file of kind <typeparamref name="T"/>: temporary name, space reserved, header and data written, then linked.</summary>
     public static SharedFile Create<T>(string path, in FileHeader header, T parameters, UnixFileMode permissions)

@@ -199,6 +199,25 @@ internal readonly unsafe struct ReaderTable
         return evicted;
     }
 
+    /// <summary>
+    /// How many slots readers hold at this instant (snapshots and record leases apart: they never wait). Plain loads,
+    /// no liveness check: a dead reader counts until it is reaped.
+    /// </summary>
+    public int CountReaders()
+    {
+        int readers = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            byte* slot = Slot(i);
+            if (OwnerBlock.PidOf(OwnerBlock.ReadWord(slot)) != 0 && *(int*)(slot + ReaderSlotLayout.RoleOffset) == ReaderSlotLayout.RoleReader)
+            {
+                readers++;
+            }
+        }
+
+        return readers;
+    }
+
     /// <summary>Reaps every slot whose owner is dead; returns how many were freed.</summary>
     public int ReapDead()
     {

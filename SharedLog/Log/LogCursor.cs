@@ -289,7 +289,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private bool Linger(int minimum, TimeSpan maxDelay)
     {
-        var delay = new ReadDelay(maxDelay, _idle);
+        var delay = new ReadDelay(maxDelay, _idle, _log.Shared.YieldsForCrowd(_idle));
         bool present = false;
         for (int moves = 0; moves < 1024;)
         {
@@ -481,7 +481,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
         try
         {
-            return !_disposed && _log.Shared.DataSignal.Wait(new DataCondition(this), _idle, timeout, cancellationToken);
+            return !_disposed && _log.Shared.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _log.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
         }
         finally
         {

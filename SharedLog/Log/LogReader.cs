@@ -80,7 +80,8 @@ public sealed class LogReader : IDisposable
     /// <param name="maxRecords">The most records in the batch: at least 1.</param>
     /// <param name="minRecords">How many records make a batch worth taking at once: 0 to <paramref name="maxRecords"/>.</param>
     /// <param name="maxDelay">The longest the read lingers: 0 to <see cref="MaxReadDelay"/>. The linger spins on this
-    /// thread (it yields instead when <see cref="IdleStrategy"/> is <see cref="IdleStrategy.Yielding"/>); a few
+    /// thread (it yields instead when <see cref="IdleStrategy"/> is <see cref="IdleStrategy.Yielding"/>, or blocking
+    /// among readers that outnumber the cores); a few
     /// microseconds suit a flowing stream.</param>
     /// <param name="batch">The records, in place, until the next call on this reader.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>

@@ -96,7 +96,7 @@ internal sealed partial class RingConsumer
         _gate.Enter();
         try
         {
-            return !Volatile.Read(ref _disposed) && _ring.DataSignal.Wait(new DataCondition(this), _idle, timeout, cancellationToken);
+            return !Volatile.Read(ref _disposed) && _ring.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _ring.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
         }
         finally
         {

@@ -230,7 +230,7 @@ internal sealed unsafe partial class RingConsumer : ISignalCondition, IDisposabl
             return false;
         }
 
-        var delay = new ReadDelay(maxDelay, _idle);
+        var delay = new ReadDelay(maxDelay, _idle, _ring.Shared.YieldsForCrowd(_idle));
 
         // Acquire of Completed Position: pairs with the release in RingProducer.Complete (after the final Writer Position).
         while (available < minimum && Atomic.ReadAcquire(_ring.CompletedPosition) == RingLayout.NotCompleted && delay.TryPause())

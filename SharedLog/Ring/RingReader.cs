@@ -77,7 +77,8 @@ public sealed class RingReader : IDisposable
     /// <param name="destination">Where the bytes go.</param>
     /// <param name="minimumLength">How many bytes make a read worth taking at once: 0 to the destination's length.</param>
     /// <param name="maxDelay">The longest the read lingers: 0 to <see cref="MaxReadDelay"/>. The linger spins on this
-    /// thread (it yields instead when <see cref="IdleStrategy"/> is <see cref="IdleStrategy.Yielding"/>); a few
+    /// thread (it yields instead when <see cref="IdleStrategy"/> is <see cref="IdleStrategy.Yielding"/>, or blocking
+    /// among readers that outnumber the cores); a few
     /// microseconds suit a flowing stream.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minimumLength"/> or <paramref name="maxDelay"/> is out of range.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -14,6 +14,12 @@ namespace SharedLog;
 /// Elsewhere it falls back to <see cref="Backoff"/>-style polling.
 /// </para>
 /// <para>
+/// A blocking strategy shares the cores: while the readers of a log or ring, with its writer, outnumber the machine's
+/// online CPUs (two readers on two cores, for instance), a blocking reader yields through its spin phase instead of
+/// spinning, so it never holds a core that the writer or another reader needs, and lingering batched reads yield too.
+/// The readers are counted from the file's reader table, across processes, at most every 100 ms.
+/// </para>
+/// <para>
 /// <see cref="BusySpin"/> gives the lowest latency and burns a core for as long as it waits; <see cref="Yielding"/>
 /// burns a core too but lets other threads run; <see cref="Backoff"/> costs little CPU when idle and answers within
 /// about a millisecond.
@@ -44,7 +50,7 @@ public sealed class IdleStrategy
     /// <summary>Spins 64 times, yields 64 times, then sleeps 1 ms between checks.</summary>
     public static IdleStrategy Backoff { get; } = CreateBackoff();
 
-    /// <summary>Spins briefly (<see cref="DefaultBlockingSpinCount"/> steps), then sleeps until woken. The default.</summary>
+    /// <summary>Spins briefly (<see cref="DefaultBlockingSpinCount"/> steps; yields instead among readers that outnumber the cores), then sleeps until woken. The default.</summary>
     public static IdleStrategy Blocking { get; } = CreateBlocking();
 
     /// <summary>The strategy readers and writers use unless told otherwise: <see cref="Blocking"/>.</summary>

@@ -14,12 +14,20 @@ namespace SharedLog.Waiting;
 internal struct Idler
 {
     private readonly IdleStrategy _strategy;
+    private readonly bool _yieldSpins;
     private int _step;
     private int _sleepMs;
 
-    public Idler(IdleStrategy strategy)
+    /// <param name="strategy">The waiter's strategy.</param>
+    /// <param name="crowded">
+    /// True when the waiters and the writer outnumber the cores (<see cref="Files.SharedFile.ReadersCrowdCores"/>): a
+    /// blocking strategy then yields through its spin phase instead of spinning, so it leaves the core to whoever
+    /// shares it. The other strategies are what their users chose and stay as they are.
+    /// </param>
+    public Idler(IdleStrategy strategy, bool crowded = false)
     {
         _strategy = strategy;
+        _yieldSpins = crowded && strategy.IdleMode == IdleStrategy.Mode.Block;
         _step = 0;
         _sleepMs = 1;
     }
@@ -30,7 +38,8 @@ internal struct Idler
 
     /// <summary>True while the next pause is a spin (busy-spin, or the spin phase of the other strategies).</summary>
     public readonly bool IsSpinning
-        => _strategy.IdleMode == IdleStrategy.Mode.BusySpin || (_strategy.IdleMode != IdleStrategy.Mode.Yield && _step < _strategy.SpinCount);
+        => _strategy.IdleMode == IdleStrategy.Mode.BusySpin
+            || (_strategy.IdleMode != IdleStrategy.Mode.Yield && !_yieldSpins && _step < _strategy.SpinCount);
 
     /// <summary>Pauses once: spin, yield or sleep, by the strategy and how long the wait has lasted.</summary>
     /// <remarks>A busy-spin pause is inlined into the waiting loop: it runs between two polls of a spinning reader.</remarks>
@@ -61,7 +70,14 @@ internal struct Idler
         if (step < strategy.SpinCount)
         {
             _step = step + 1;
-            Thread.SpinWait(1);
+            if (_yieldSpins)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(1);
+            }
         }
         else if (step < strategy.SpinCount + strategy.YieldCount)
         {

@@ -31,12 +31,16 @@ internal struct ReadDelay
 
     /// <param name="maxDelay">The bound (validated by the caller).</param>
     /// <param name="idle">The reader's idle strategy: <see cref="IdleStrategy.Yielding"/> yields between polls, others spin.</param>
-    public ReadDelay(TimeSpan maxDelay, IdleStrategy idle)
+    /// <param name="crowded">True when readers and writer outnumber the cores: a blocking strategy then yields too (see <see cref="Idler"/>).</param>
+    public ReadDelay(TimeSpan maxDelay, IdleStrategy idle, bool crowded)
     {
         _ticks = (long)(maxDelay.TotalSeconds * Stopwatch.Frequency);
-        _yield = idle.IdleMode == IdleStrategy.Mode.Yield;
+        _yield = idle.IdleMode == IdleStrategy.Mode.Yield || (crowded && idle.IdleMode == IdleStrategy.Mode.Block);
         _deadline = 0;
     }
+
+    /// <summary>Whether the pauses yield (a yielding strategy, or a blocking one among crowded readers) rather than spin.</summary>
+    public readonly bool Yields => _yield;
 
     /// <summary>Call after a poll that found too little: false once the delay has passed, else pauses until the next poll.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -153,7 +153,8 @@ internal sealed unsafe class Signal
 
     /// <summary>
     /// A reader's wait: until <paramref name="condition"/> holds (true), the waiter is closed or
-    /// <paramref name="timeout"/> passes (false), idling by <paramref name="strategy"/>. The deadline and the condition's
+    /// <paramref name="timeout"/> passes (false), idling by <paramref name="idler"/> (the reader's strategy, yielding
+    /// where it would spin while readers crowd the cores). The deadline and the condition's
     /// own timers (<see cref="ISignalCondition.StartTimers"/>) start only after a spinning strategy's first round finds nothing.
     /// </summary>
     /// <remarks>
@@ -165,10 +166,9 @@ internal sealed unsafe class Signal
     /// </remarks>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Wait<TCondition>(TCondition condition, IdleStrategy strategy, TimeSpan timeout, CancellationToken cancellationToken)
+    public bool Wait<TCondition>(TCondition condition, Idler idler, TimeSpan timeout, CancellationToken cancellationToken)
         where TCondition : ISignalCondition
     {
-        var idler = new Idler(strategy);
         if (timeout != TimeSpan.Zero && SpinFirst(ref idler, condition))
         {
             return condition.Probe() > 0;
