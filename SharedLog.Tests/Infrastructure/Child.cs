@@ -21,6 +21,23 @@ public sealed class Child : IDisposable
 
     public static Child Start(string role, params string[] args) => Start(role, environment: null, args);
 
+    /// <summary>
+    /// For a child role: confines the calling process to the first CPU it may run on, so its threads share one core.
+    /// False where that cannot be set (the role then has nothing to measure).
+    /// </summary>
+    public static bool ConfineToOneCpu()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        using var process = Process.GetCurrentProcess();
+        nint allowed = process.ProcessorAffinity;
+        process.ProcessorAffinity = allowed & -allowed;
+        return true;
+    }
+
     /// <summary>Like <see cref="Start(string, string[])"/>, with <paramref name="environment"/> set (or, for a null value, removed) in the child.</summary>
     public static Child Start(string role, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {

@@ -187,14 +187,11 @@ public sealed class RingBatchedReadTests : IDisposable
     [ChildRole("ring-linger-one-cpu")]
     public static int LingerOnOneCpu(string[] args)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!Child.ConfineToOneCpu())
         {
             return 2;
         }
 
-        var process = Process.GetCurrentProcess();
-        nint allowed = process.ProcessorAffinity;
-        process.ProcessorAffinity = allowed & -allowed;
         var (writer, ring) = ByteRing.CreateClaimed(args[1], new ByteRingOptions
         {
             Capacity = 1 << 20,

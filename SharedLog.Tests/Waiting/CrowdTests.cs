@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using SharedLog.Files;
 using SharedLog.Platform;
@@ -152,14 +151,11 @@ public sealed class CrowdTests : IDisposable
     [ChildRole("crowd-one-cpu")]
     public static int CrowdOnOneCpu(string[] args)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!Child.ConfineToOneCpu())
         {
             return 2;
         }
 
-        var process = Process.GetCurrentProcess();
-        nint allowed = process.ProcessorAffinity;
-        process.ProcessorAffinity = allowed & -allowed;
         const int Items = 2000;
         int idleReaders = args[3] == "crowd" ? MachineCores.Online - 1 : 0;
         string result = args[2] == "log" ? CrowdedLog(args[0], args[1], Items, idleReaders) : CrowdedRing(args[0], args[1], Items, idleReaders);
