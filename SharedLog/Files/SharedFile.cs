@@ -75,9 +75,11 @@ internal sealed unsafe class SharedFile
 
     /// <summary>
     /// Counts the readers now (a scan of the reader table) and keeps the answer for <see cref="CrowdRecountMs"/> ms.
-    /// Out of line: <see cref="ReadersCrowdCores"/> calls it at most that often.
+    /// Out of line: <see cref="ReadersCrowdCores"/> calls it at most that often. Compiled optimised at once: called a
+    /// few times a second, it would otherwise reach tiered compilation's 30 calls seconds into a run and be recompiled
+    /// there (the benchmark suite saw warm-ups time out that way).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public bool CountCrowd()
     {
         bool crowded = Crowd(Readers.CountReaders(), MachineCores.Online);
