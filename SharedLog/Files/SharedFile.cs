@@ -62,8 +62,9 @@ internal sealed unsafe class SharedFile
         => Environment.TickCount64 - Volatile.Read(ref _crowdCountedMs) >= CrowdRecountMs ? CountCrowd() : _crowded;
 
     /// <summary>
-    /// Whether a reader idling by <paramref name="idle"/> should yield where it would spin: a blocking strategy (the
-    /// default) while <see cref="ReadersCrowdCores"/>. Busy-spin and yielding readers idle as their users chose.
+    /// Whether a reader, or the writer waiting for space, idling by <paramref name="idle"/> should yield where it would
+    /// spin: a blocking strategy (the default) while <see cref="ReadersCrowdCores"/>. Busy-spin, yielding and backoff
+    /// strategies idle as their users chose.
     /// </summary>
     public bool YieldsForCrowd(IdleStrategy idle) => idle.IdleMode == IdleStrategy.Mode.Block && ReadersCrowdCores;
 

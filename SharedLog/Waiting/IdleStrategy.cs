@@ -15,8 +15,9 @@ namespace SharedLog;
 /// </para>
 /// <para>
 /// A blocking strategy shares the cores: while the readers of a log or ring, with its writer, outnumber the machine's
-/// online CPUs (two readers on two cores, for instance), a blocking reader yields through its spin phase instead of
-/// spinning, so it never holds a core that the writer or another reader needs, and lingering batched reads yield too.
+/// online CPUs (two readers on two cores, for instance), a blocking reader (or the writer, waiting for space) yields
+/// through its spin phase instead of spinning, so it never holds a core that another of them needs, and lingering
+/// batched reads yield too.
 /// The readers are counted from the file's reader table, across processes, at most every 100 ms.
 /// </para>
 /// <para>

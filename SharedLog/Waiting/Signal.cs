@@ -181,13 +181,12 @@ internal sealed unsafe class Signal
 
     /// <summary>
     /// Waits synchronously until <paramref name="condition"/> holds (true), the waiter is closed or the deadline
-    /// (Stopwatch ticks, <see cref="long.MaxValue"/> for none) passes (false), idling by <paramref name="strategy"/>.
+    /// (Stopwatch ticks, <see cref="long.MaxValue"/> for none) passes (false), idling by <paramref name="idler"/>.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Wait(ISignalCondition condition, IdleStrategy strategy, long deadline, CancellationToken cancellationToken)
+    public bool Wait(ISignalCondition condition, Idler idler, long deadline, CancellationToken cancellationToken)
     {
-        var idler = new Idler(strategy);
         SpinFirst(ref idler, condition);
         return Wait(condition, ref idler, deadline, cancellationToken);
     }
