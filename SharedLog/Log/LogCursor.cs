@@ -481,7 +481,9 @@ internal sealed unsafe class LogCursor : ISignalCondition
 
         try
         {
-            return !_disposed && _log.Shared.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _log.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
+            // The crowd count reads the mapping: only once the disposal check has passed.
+            return !_disposed
+                && _log.Shared.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _log.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
         }
         finally
         {

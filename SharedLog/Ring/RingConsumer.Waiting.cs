@@ -96,7 +96,9 @@ internal sealed partial class RingConsumer
         _gate.Enter();
         try
         {
-            return !Volatile.Read(ref _disposed) && _ring.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _ring.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
+            // The crowd count reads the mapping: only once the disposal check has passed.
+            return !Volatile.Read(ref _disposed)
+                && _ring.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _ring.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
         }
         finally
         {

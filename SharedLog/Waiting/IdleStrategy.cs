@@ -51,7 +51,10 @@ public sealed class IdleStrategy
     /// <summary>Spins 64 times, yields 64 times, then sleeps 1 ms between checks.</summary>
     public static IdleStrategy Backoff { get; } = CreateBackoff();
 
-    /// <summary>Spins briefly (<see cref="DefaultBlockingSpinCount"/> steps; yields instead among readers that outnumber the cores), then sleeps until woken. The default.</summary>
+    /// <summary>
+    /// Spins briefly (<see cref="DefaultBlockingSpinCount"/> steps; yields them instead among readers that outnumber the
+    /// cores), then sleeps until woken. The default.
+    /// </summary>
     public static IdleStrategy Blocking { get; } = CreateBlocking();
 
     /// <summary>The strategy readers and writers use unless told otherwise: <see cref="Blocking"/>.</summary>
