@@ -140,8 +140,9 @@ public sealed class CrowdTests : IDisposable
         Assert.Equal(mode == "crowd", bool.Parse(parts[5]));
         if (mode == "crowd")
         {
-            // At most a quarter (a crowded writer of the 4 KiB ring may wait only a few times, or none).
-            Assert.True(wakes * 4 <= items, $"{line}: a crowded waiter should yield to the others on its CPU, not sleep until woken");
+            // At most a quarter, or one (a crowded writer of the 4 KiB ring waits only a few times; with the rule off for it,
+            // 10-62 waits, each with a wake-up or more).
+            Assert.True(wakes * 4 <= Math.Max(items, 4), $"{line}: a crowded waiter should yield to the others on its CPU, not sleep until woken");
         }
         else if (items >= 8)
         {
