@@ -178,6 +178,54 @@ public sealed class CrowdTests : IDisposable
         return result.StartsWith("wakes ", StringComparison.Ordinal) ? 0 : 1;
     }
 
+    /// <summary>Reads records 0 to <paramref name="items"/> - 1 (each holds its own sequence), waiting by the default strategy; null, or what went wrong.</summary>
+    private static string? ReadRecords(LogReader reader, long items)
+    {
+        for (long next = 0; next < items;)
+        {
+            if (reader.TryRead(out var record))
+            {
+                if (record.Read<long>() != next++)
+                {
+                    return $"record {next - 1} held {record.Read<long>()}";
+                }
+            }
+            else if (!reader.Wait(TimeSpan.FromSeconds(30)))
+            {
+                return $"timed out at record {next}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads 8-byte items 0 to <paramref name="items"/> - 1, waiting by the default strategy; null, or what went wrong.</summary>
+    private static string? ReadItems(RingReader reader, long items)
+    {
+        var buffer = new byte[8];
+        for (long next = 0; next < items;)
+        {
+            // Whole items only: a write of 8 bytes is published at once.
+            if (reader.Read(buffer) == 8)
+            {
+                if (BitConverter.ToInt64(buffer) != next++)
+                {
+                    return $"item {next - 1} held {BitConverter.ToInt64(buffer)}";
+                }
+            }
+            else if (!reader.Wait(TimeSpan.FromSeconds(30)))
+            {
+                return $"timed out at item {next}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The role's report: the wake-ups issued on <paramref name="signal"/> since <paramref name="wakesBefore"/>.</summary>
+    private static string Result(Signal signal, long wakesBefore, long items, bool crowded)
+        => string.Create(CultureInfo.InvariantCulture, $"wakes {signal.WakeCount - wakesBefore} items {items} crowded {crowded}");
+
     /// <summary>
     /// A writer that waits for space: a 32-record window, <paramref name="readers"/> reader threads that each read every
     /// record, all on this process's one CPU. Counts the readers' wake-ups of the writer (space signal); its items are
@@ -201,25 +249,7 @@ public sealed class CrowdTests : IDisposable
             bool crowded = log.File.Shared.CountCrowd();
             var signal = log.File.Shared.SpaceSignal;
             var errors = new string?[readers];
-            var threads = cursors.Select((reader, index) => new Thread(() =>
-            {
-                for (long next = 0; next < items;)
-                {
-                    if (reader.TryRead(out var record))
-                    {
-                        if (record.Read<long>() != next++)
-                        {
-                            errors[index] = $"reader {index}: record {next - 1} held {record.Read<long>()}";
-                            return;
-                        }
-                    }
-                    else if (!reader.Wait(TimeSpan.FromSeconds(30)))
-                    {
-                        errors[index] = $"reader {index} timed out at record {next}";
-                        return;
-                    }
-                }
-            })).ToList();
+            var threads = cursors.Select((reader, index) => new Thread(() => errors[index] = ReadRecords(reader, items))).ToList();
 
             long wakesBefore = signal.WakeCount;
             threads.ForEach(t => t.Start());
@@ -233,8 +263,7 @@ public sealed class CrowdTests : IDisposable
 
             threads.ForEach(t => t.Join());
             cursors.ForEach(r => r.Dispose());
-            return errors.FirstOrDefault(e => e is not null)
-                ?? string.Create(CultureInfo.InvariantCulture, $"wakes {signal.WakeCount - wakesBefore} items {items / 16} crowded {crowded}");
+            return errors.FirstOrDefault(e => e is not null) ?? Result(signal, wakesBefore, items / 16, crowded);
         }
     }
 
@@ -258,26 +287,7 @@ public sealed class CrowdTests : IDisposable
             bool crowded = ring.File.Shared.CountCrowd();
             var signal = ring.File.Shared.SpaceSignal;
             var errors = new string?[readers];
-            var threads = cursors.Select((reader, index) => new Thread(() =>
-            {
-                var buffer = new byte[8];
-                for (long next = 0; next < items;)
-                {
-                    if (reader.Read(buffer) == 8)
-                    {
-                        if (BitConverter.ToInt64(buffer) != next++)
-                        {
-                            errors[index] = $"reader {index}: item {next - 1} held {BitConverter.ToInt64(buffer)}";
-                            return;
-                        }
-                    }
-                    else if (!reader.Wait(TimeSpan.FromSeconds(30)))
-                    {
-                        errors[index] = $"reader {index} timed out at item {next}";
-                        return;
-                    }
-                }
-            })).ToList();
+            var threads = cursors.Select((reader, index) => new Thread(() => errors[index] = ReadItems(reader, items))).ToList();
 
             long wakesBefore = signal.WakeCount;
             threads.ForEach(t => t.Start());
@@ -302,8 +312,7 @@ public sealed class CrowdTests : IDisposable
 
             threads.ForEach(t => t.Join());
             cursors.ForEach(r => r.Dispose());
-            return errors.FirstOrDefault(e => e is not null)
-                ?? string.Create(CultureInfo.InvariantCulture, $"wakes {signal.WakeCount - wakesBefore} items {waits} crowded {crowded}");
+            return errors.FirstOrDefault(e => e is not null) ?? Result(signal, wakesBefore, waits, crowded);
         }
     }
 
@@ -337,24 +346,10 @@ public sealed class CrowdTests : IDisposable
 
             long wakesBefore = signal.WakeCount;
             appender.Start();
-            for (long next = 0; next < items;)
-            {
-                if (reader.TryRead(out var record))
-                {
-                    if (record.Read<long>() != next++)
-                    {
-                        return $"record {next - 1} held {record.Read<long>()}";
-                    }
-                }
-                else if (!reader.Wait(TimeSpan.FromSeconds(30)))
-                {
-                    return $"timed out at record {next}";
-                }
-            }
-
+            string? error = ReadRecords(reader, items);
             appender.Join();
             idle.ForEach(r => r.Dispose());
-            return string.Create(CultureInfo.InvariantCulture, $"wakes {signal.WakeCount - wakesBefore} items {items} crowded {crowded}");
+            return error ?? Result(signal, wakesBefore, items, crowded);
         }
     }
 
@@ -389,26 +384,10 @@ public sealed class CrowdTests : IDisposable
 
             long wakesBefore = signal.WakeCount;
             producer.Start();
-            var buffer = new byte[8];
-            for (long next = 0; next < items;)
-            {
-                // Whole items only: a write of 8 bytes is published at once.
-                if (reader.Read(buffer) == 8)
-                {
-                    if (BitConverter.ToInt64(buffer) != next++)
-                    {
-                        return $"item {next - 1} held {BitConverter.ToInt64(buffer)}";
-                    }
-                }
-                else if (!reader.Wait(TimeSpan.FromSeconds(30)))
-                {
-                    return $"timed out at item {next}";
-                }
-            }
-
+            string? error = ReadItems(reader, items);
             producer.Join();
             idle.ForEach(r => r.Dispose());
-            return string.Create(CultureInfo.InvariantCulture, $"wakes {signal.WakeCount - wakesBefore} items {items} crowded {crowded}");
+            return error ?? Result(signal, wakesBefore, items, crowded);
         }
     }
 

@@ -21,6 +21,8 @@ internal sealed unsafe class SharedFile
     /// <summary>How long a count of the readers (<see cref="ReadersCrowdCores"/>) stands before it is taken again.</summary>
     private const long CrowdRecountMs = 100;
 
+    // The time and the answer of the last count, shared by this process's readers of the file: a reader that sees a
+    // stale pair only idles by the count before, for up to one more recount period.
     private long _crowdCountedMs = long.MinValue / 2;
     private volatile bool _crowded;
 
@@ -66,7 +68,10 @@ internal sealed unsafe class SharedFile
     /// spin: a blocking strategy (the default) while <see cref="ReadersCrowdCores"/>. Busy-spin, yielding and backoff
     /// strategies idle as their users chose.
     /// </summary>
-    public bool YieldsForCrowd(IdleStrategy idle) => idle.IdleMode == IdleStrategy.Mode.Block && ReadersCrowdCores;
+    public bool YieldsForCrowd(IdleStrategy idle) => idle.Blocks && ReadersCrowdCores;
+
+    /// <summary>The idler of one wait by <paramref name="idle"/>: yielding where it would spin while <see cref="YieldsForCrowd"/>.</summary>
+    public Idler IdlerFor(IdleStrategy idle) => new(idle, YieldsForCrowd(idle));
 
     /// <summary>
     /// The rule: <paramref name="readers"/> readers and one writer crowd <paramref name="cores"/> cores when they are
@@ -85,6 +90,8 @@ internal sealed unsafe class SharedFile
     {
         bool crowded = Crowd(Readers.CountReaders(), MachineCores.Online);
         _crowded = crowded;
+
+        // Release, after the answer: pairs with the acquire in ReadersCrowdCores, which reads the answer after the time.
         Volatile.Write(ref _crowdCountedMs, Environment.TickCount64);
         return crowded;
     }

@@ -393,7 +393,7 @@ internal sealed unsafe class LogAppender
         long deadline = now + (long)(_log.Shared.Header.SlowReaderTimeout.TotalSeconds * Stopwatch.Frequency);
         long reapPeriod = ReapPeriodMs * Stopwatch.Frequency / 1000;
         long nextReap = now + reapPeriod;
-        var idler = new Idler(_idle, _log.Shared.YieldsForCrowd(_idle));
+        var idler = _log.Shared.IdlerFor(_idle);
         while (true)
         {
             bool reap = now >= nextReap;

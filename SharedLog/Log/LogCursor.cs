@@ -483,7 +483,7 @@ internal sealed unsafe class LogCursor : ISignalCondition
         {
             // The crowd count reads the mapping: only once the disposal check has passed.
             return !_disposed
-                && _log.Shared.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _log.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
+                && _log.Shared.DataSignal.Wait(new DataCondition(this), _log.Shared.IdlerFor(_idle), timeout, cancellationToken);
         }
         finally
         {

@@ -98,7 +98,7 @@ internal sealed partial class RingConsumer
         {
             // The crowd count reads the mapping: only once the disposal check has passed.
             return !Volatile.Read(ref _disposed)
-                && _ring.DataSignal.Wait(new DataCondition(this), new Idler(_idle, _ring.Shared.YieldsForCrowd(_idle)), timeout, cancellationToken);
+                && _ring.DataSignal.Wait(new DataCondition(this), _ring.Shared.IdlerFor(_idle), timeout, cancellationToken);
         }
         finally
         {

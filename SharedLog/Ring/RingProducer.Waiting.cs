@@ -113,7 +113,7 @@ internal sealed partial class RingProducer
             while (true)
             {
                 long step = NextTimedStep();
-                if (_ring.SpaceSignal.Wait(this, new Idler(_idle, _ring.Shared.YieldsForCrowd(_idle)), Math.Min(deadline, step), cancellationToken))
+                if (_ring.SpaceSignal.Wait(this, _ring.Shared.IdlerFor(_idle), Math.Min(deadline, step), cancellationToken))
                 {
                     return true;
                 }

@@ -27,7 +27,7 @@ internal struct Idler
     public Idler(IdleStrategy strategy, bool crowded = false)
     {
         _strategy = strategy;
-        _yieldSpins = crowded && strategy.IdleMode == IdleStrategy.Mode.Block;
+        _yieldSpins = crowded && strategy.Blocks;
         _step = 0;
         _sleepMs = 1;
     }

@@ -35,7 +35,7 @@ internal struct ReadDelay
     public ReadDelay(TimeSpan maxDelay, IdleStrategy idle, bool crowded)
     {
         _ticks = (long)(maxDelay.TotalSeconds * Stopwatch.Frequency);
-        _yield = idle.IdleMode == IdleStrategy.Mode.Yield || (crowded && idle.IdleMode == IdleStrategy.Mode.Block);
+        _yield = idle.IdleMode == IdleStrategy.Mode.Yield || (crowded && idle.Blocks);
         _deadline = 0;
     }
 
