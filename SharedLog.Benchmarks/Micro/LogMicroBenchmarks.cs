@@ -6,6 +6,9 @@ namespace SharedLog.Benchmarks.Micro;
 [MemoryDiagnoser]
 public class LogMicroBenchmarks
 {
+    /// <summary>Records appended, then read as one batch, per invocation of the batched benchmark.</summary>
+    private const int BatchRecords = 256;
+
     private readonly byte[] _payload = new byte[64];
     private MicroLog _log = null!;
     private LogWriter _writer = null!;
@@ -21,7 +24,7 @@ public class LogMicroBenchmarks
         _writer = _log.Writer;
     }
 
-    [GlobalSetup(Target = nameof(AppendRead64))]
+    [GlobalSetup(Targets = [nameof(AppendRead64), nameof(AppendReadBatch64)])]
     public void SetupWithReader()
     {
         Setup();
@@ -57,5 +60,24 @@ public class LogMicroBenchmarks
         _reader!.TryRead(out var record);
         _reader.Validate();
         return record.Sequence;
+    }
+
+    [Benchmark(Description = "Append 64 B + TryReadBatch + foreach + Validate, per record", OperationsPerInvoke = BatchRecords)]
+    public long AppendReadBatch64()
+    {
+        for (int i = 0; i < BatchRecords; i++)
+        {
+            _writer.Append(_payload);
+        }
+
+        long sum = 0;
+        _reader!.TryReadBatch(BatchRecords, out var batch);
+        foreach (var record in batch)
+        {
+            sum += record.Sequence;
+        }
+
+        _reader.Validate();
+        return sum;
     }
 }

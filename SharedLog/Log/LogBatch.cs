@@ -56,7 +56,11 @@ public readonly ref struct LogBatch
         /// Advances to the next record. Stops early if the bytes stopped describing records (the writer reused the
         /// segment under <see cref="SlowReaderPolicy.Evict"/>): <see cref="LogReader.Validate"/> then reports the loss.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <remarks>
+        /// Inlined into the caller's <c>foreach</c>, so the walk's offset and index stay in registers: left to the JIT's
+        /// own budget it was a call per record, and a batch cost about 1.5x as much per record in one thread.
+        /// </remarks>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool MoveNext()
         {
             if (_index >= _count || !_segment.HasRoomAt(_offset))
