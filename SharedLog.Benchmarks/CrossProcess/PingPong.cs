@@ -14,7 +14,8 @@ namespace SharedLog.Benchmarks.CrossProcess;
 /// blocked in a pipe read;</item>
 /// <item>blocking round trip (both sides sleep on futexes, no spin; and the async path), beside a pipe round trip;</item>
 /// <item>spinning round trip (both sides busy-spin on the log), beside a raw shared-memory flag round trip;</item>
-/// <item>the cost of an append (the notify fence and flag load are on this path) with nobody waiting.</item>
+/// <item>the cost of an append (the notify fence and flag load are on this path) with nobody waiting;</item>
+/// <item>the cost of reading 64-byte records in one thread, record by record and in batches.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -22,7 +23,7 @@ namespace SharedLog.Benchmarks.CrossProcess;
 /// <see cref="Stopwatch.GetTimestamp"/> and reports the median and the 99th percentile, after a warm-up. Each
 /// experiment runs <c>--runs</c> times, interleaved with its baseline, and the medians of the runs are reported.
 /// Invocation: <c>dotnet run -c Release --project SharedLog.Benchmarks -- ping-pong [--round-trips N] [--runs N]
-/// [--idle-seconds N] [--only idle,block,spin,append]</c>. Children are started as
+/// [--idle-seconds N] [--only idle,block,spin,append,read]</c>. Children are started as
 /// <c>SharedLog.Benchmarks ping-pong --role ROLE …</c>.
 /// </remarks>
 public static class PingPong
@@ -52,14 +53,14 @@ public static class PingPong
 
         if (options.ContainsKey("help"))
         {
-            Console.WriteLine("usage: ping-pong [--round-trips N] [--runs N] [--idle-seconds N] [--only idle,block,spin,append]");
+            Console.WriteLine("usage: ping-pong [--round-trips N] [--runs N] [--idle-seconds N] [--only idle,block,spin,append,read]");
             return 0;
         }
 
         int roundTrips = (int)Long(options, "round-trips", 20_000);
         int runs = (int)Long(options, "runs", 5);
         int idleSeconds = (int)Long(options, "idle-seconds", 2);
-        var only = options.TryGetValue("only", out string? list) ? list.Split(',').ToHashSet() : ["idle", "block", "spin", "append"];
+        var only = options.TryGetValue("only", out string? list) ? list.Split(',').ToHashSet() : ["idle", "block", "spin", "append", "read"];
 
         Console.WriteLine($"ping-pong: {roundTrips} timed round trips of 8-byte messages per run (after {WarmupTime.TotalMilliseconds} ms of warm-up), {runs} runs, medians of runs");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}");
@@ -93,6 +94,11 @@ public static class PingPong
             if (only.Contains("append"))
             {
                 Append(directory, runs);
+            }
+
+            if (only.Contains("read"))
+            {
+                Read(directory, runs);
             }
         }
         finally
@@ -402,6 +408,108 @@ public static class PingPong
         }
 
         SegmentedLog.Delete("append", directory);
+    }
+
+    /// <summary>
+    /// The cost of reading in one thread: each round appends <c>Block</c> 64-byte records and then reads them back,
+    /// timed, alternately with <see cref="LogReader.TryRead"/> + <see cref="LogReader.Validate"/> per record and with
+    /// <see cref="LogReader.TryReadBatch(int, out LogBatch)"/> + <c>foreach</c> + one <see cref="LogReader.Validate"/>
+    /// per batch, so the records are in this core's cache (as a reader that keeps up finds them, minus the transfer).
+    /// A run reports the median round of each after the first <c>Warmup</c> rounds.
+    /// </summary>
+    private static void Read(string directory, int runs)
+    {
+        const int Block = 512;
+        const int Rounds = 20_000;
+        const int Warmup = 4_000;
+        Console.WriteLine();
+        Console.WriteLine($"read cost in one thread (64-byte records, {Block} appended then read back per round; the median of {Rounds - Warmup} rounds per run):");
+        var (writer, log) = SegmentedLog.CreateClaimed("read", new SegmentedLogOptions
+        {
+            Directory = directory,
+            SegmentCapacity = 4096,
+            RetainedCapacity = 16384,
+            SlowReaderPolicy = SlowReaderPolicy.Evict,
+        });
+        using (log)
+        using (writer)
+        using (var reader = log.CreateReader(ReadFrom.Latest))
+        {
+            byte[] payload = new byte[64];
+            var perRecord = new List<double>();
+            var perBatched = new List<double>();
+            long checksum = 0;
+            for (int run = 1; run <= runs; run++)
+            {
+                var each = new List<double>(Rounds);
+                var batched = new List<double>(Rounds);
+                long allocated = 0;
+                for (int round = 0; round < Rounds; round++)
+                {
+                    for (int i = 0; i < Block; i++)
+                    {
+                        MemoryMarshal.Write(payload, (long)i);
+                        writer.Append(payload);
+                    }
+
+                    bool batch = (round & 1) != 0;
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    long start = Stopwatch.GetTimestamp();
+                    int read = batch ? ReadBatches(reader, ref checksum) : ReadEach(reader, ref checksum);
+                    double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / Block;
+                    allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (read != Block)
+                    {
+                        throw new InvalidOperationException($"read {read} of {Block} records");
+                    }
+
+                    if (round >= Warmup)
+                    {
+                        (batch ? batched : each).Add(ns);
+                    }
+                }
+
+                perRecord.Add(MedianOf(each));
+                perBatched.Add(MedianOf(batched));
+                Console.WriteLine($"  run {run} TryRead + Validate {perRecord[^1],6:0.00} ns   TryReadBatch + foreach {perBatched[^1],6:0.00} ns per record   allocated while reading {allocated} B");
+            }
+
+            Console.WriteLine($"  summary (median of {runs} runs): TryRead + Validate {MedianOf(perRecord):0.00} ns, TryReadBatch(1024) + foreach + Validate {MedianOf(perBatched):0.00} ns per record (checksum {checksum})");
+        }
+
+        SegmentedLog.Delete("read", directory);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int ReadEach(LogReader reader, ref long checksum)
+    {
+        int read = 0;
+        while (reader.TryRead(out var record))
+        {
+            checksum += MemoryMarshal.Read<long>(record.Payload) + record.TypeId;
+            reader.Validate();
+            read++;
+        }
+
+        return read;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int ReadBatches(LogReader reader, ref long checksum)
+    {
+        int read = 0;
+        while (reader.TryReadBatch(1024, out var batch))
+        {
+            foreach (var record in batch)
+            {
+                checksum += MemoryMarshal.Read<long>(record.Payload) + record.TypeId;
+                read++;
+            }
+
+            reader.Validate();
+        }
+
+        return read;
     }
 
     private static IdleStrategy Strategy(string mode) => mode switch
