@@ -23,10 +23,17 @@ internal readonly unsafe struct Segment
     private readonly LogFile _log;
     private readonly byte* _slot;
 
+    // The record area and its size, copied from the file's geometry when the handle is made: every append and read
+    // reaches them without a dependent load through the file object.
+    private readonly byte* _data;
+    private readonly int _bytes;
+
     public Segment(LogFile log, byte* slot)
     {
         _log = log;
         _slot = slot;
+        _data = slot + log.SegmentDataOffset;
+        _bytes = log.SegmentBytes;
     }
 
     /// <summary>The slot's address (identity only: two segments are the same slot when these are equal).</summary>
@@ -42,7 +49,7 @@ internal readonly unsafe struct Segment
 
     private int* Index => (int*)(_slot + SegmentLayout.IndexOffset);
 
-    private byte* Data => _slot + _log.SegmentDataOffset;
+    private byte* Data => _data;
 
     /// <summary>The generation the slot holds now; -1 while it is being reused. Acquire: pairs with <see cref="PublishGeneration"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -92,7 +99,7 @@ internal readonly unsafe struct Segment
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryRead(int index, long sequence, out LogRecord record)
     {
-        int segmentBytes = _log.SegmentBytes;
+        int segmentBytes = _bytes;
         int offset = Index[index];
         if ((uint)offset > (uint)(segmentBytes - RecordLayout.HeaderLength) || (offset & (RecordLayout.Alignment - 1)) != 0)
         {
@@ -132,11 +139,11 @@ internal readonly unsafe struct Segment
 
     /// <summary>Whether <paramref name="length"/>, read at <paramref name="offset"/>, describes a record inside the segment.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool IsRecordLength(int offset, int length) => length >= RecordLayout.HeaderLength && length <= _log.SegmentBytes - offset;
+    public bool IsRecordLength(int offset, int length) => length >= RecordLayout.HeaderLength && length <= _bytes - offset;
 
     /// <summary>Whether a record header fits at <paramref name="offset"/> (past it the segment holds no more records).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool HasRoomAt(int offset) => offset <= _log.SegmentBytes - RecordLayout.HeaderLength;
+    public bool HasRoomAt(int offset) => offset <= _bytes - RecordLayout.HeaderLength;
 
     /// <summary>
     /// Where record <paramref name="index"/> starts, for an index at or below a count read before: 0 for the first,
@@ -177,7 +184,7 @@ internal readonly unsafe struct Segment
         // Every address first, in locals: a store through a pointer makes the JIT load the fields behind Data again.
         byte* slot = _slot;
         byte* data = Data;
-        int lastHeader = _log.SegmentBytes - RecordLayout.HeaderLength;
+        int lastHeader = _bytes - RecordLayout.HeaderLength;
         byte* record = data + offset;
         int next = offset + RecordLayout.AlignedLength(payloadLength);
         *(int*)(record + RecordLayout.TypeIdOffset) = typeId;
@@ -222,7 +229,7 @@ internal readonly unsafe struct Segment
     /// </summary>
     public (int Count, int Offset) Recover(long generation)
     {
-        int segmentBytes = _log.SegmentBytes;
+        int segmentBytes = _bytes;
         int count = ReadCount();
         int offset = 0;
         if (count > 0)
@@ -266,12 +273,12 @@ internal readonly unsafe struct Segment
     {
         offset = Index[index];
         length = 0;
-        if ((uint)offset > (uint)(_log.SegmentBytes - RecordLayout.HeaderLength) || (offset & (RecordLayout.Alignment - 1)) != 0)
+        if ((uint)offset > (uint)(_bytes - RecordLayout.HeaderLength) || (offset & (RecordLayout.Alignment - 1)) != 0)
         {
             return false;
         }
 
         length = *(int*)(Data + offset + RecordLayout.LengthOffset);
-        return length >= RecordLayout.HeaderLength && length <= _log.SegmentBytes - offset;
+        return length >= RecordLayout.HeaderLength && length <= _bytes - offset;
     }
 }
