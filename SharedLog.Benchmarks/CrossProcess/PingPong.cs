@@ -362,13 +362,7 @@ public static class PingPong
     {
         Console.WriteLine();
         Console.WriteLine("append cost with nobody waiting (16-byte payload, no readers, Evict; the notify fence and flag load are included):");
-        var (writer, log) = SegmentedLog.CreateClaimed("append", new SegmentedLogOptions
-        {
-            Directory = directory,
-            SegmentCapacity = 4096,
-            RetainedCapacity = 16384,
-            SlowReaderPolicy = SlowReaderPolicy.Evict,
-        });
+        var (writer, log) = InProcessLog("append", directory);
         using (log)
         using (writer)
         {
@@ -424,13 +418,7 @@ public static class PingPong
         const int Warmup = 4_000;
         Console.WriteLine();
         Console.WriteLine($"read cost in one thread (64-byte records, {Block} appended then read back per round; the median of {Rounds - Warmup} rounds per run):");
-        var (writer, log) = SegmentedLog.CreateClaimed("read", new SegmentedLogOptions
-        {
-            Directory = directory,
-            SegmentCapacity = 4096,
-            RetainedCapacity = 16384,
-            SlowReaderPolicy = SlowReaderPolicy.Evict,
-        });
+        var (writer, log) = InProcessLog("read", directory);
         using (log)
         using (writer)
         using (var reader = log.CreateReader(ReadFrom.Latest))
@@ -479,6 +467,16 @@ public static class PingPong
 
         SegmentedLog.Delete("read", directory);
     }
+
+    /// <summary>The log the in-process measurements use: 4,096-record segments, 16,384 records retained, <see cref="SlowReaderPolicy.Evict"/>.</summary>
+    private static (LogWriter Writer, SegmentedLog Log) InProcessLog(string name, string directory)
+        => SegmentedLog.CreateClaimed(name, new SegmentedLogOptions
+        {
+            Directory = directory,
+            SegmentCapacity = 4096,
+            RetainedCapacity = 16384,
+            SlowReaderPolicy = SlowReaderPolicy.Evict,
+        });
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ReadEach(LogReader reader, ref long checksum)
