@@ -462,11 +462,14 @@ public static class PingPong
                 Console.WriteLine($"  run {run} TryRead + Validate {perRecord[^1],6:0.00} ns   TryReadBatch + foreach {perBatched[^1],6:0.00} ns per record   allocated while reading {allocated} B");
             }
 
-            Console.WriteLine($"  summary (median of {runs} runs): TryRead + Validate {MedianOf(perRecord):0.00} ns, TryReadBatch(1024) + foreach + Validate {MedianOf(perBatched):0.00} ns per record (checksum {checksum})");
+            Console.WriteLine($"  summary (median of {runs} runs): TryRead + Validate {MedianOf(perRecord):0.00} ns, TryReadBatch({ReadBatchRecords}) + foreach + Validate {MedianOf(perBatched):0.00} ns per record (checksum {checksum})");
         }
 
         SegmentedLog.Delete("read", directory);
     }
+
+    /// <summary>The most records a batch of the read measurement takes.</summary>
+    private const int ReadBatchRecords = 1024;
 
     /// <summary>The log the in-process measurements use: 4,096-record segments, 16,384 records retained, <see cref="SlowReaderPolicy.Evict"/>.</summary>
     private static (LogWriter Writer, SegmentedLog Log) InProcessLog(string name, string directory)
@@ -496,7 +499,7 @@ public static class PingPong
     private static int ReadBatches(LogReader reader, ref long checksum)
     {
         int read = 0;
-        while (reader.TryReadBatch(1024, out var batch))
+        while (reader.TryReadBatch(ReadBatchRecords, out var batch))
         {
             foreach (var record in batch)
             {
